@@ -1,0 +1,17 @@
+# Shared by scripts/demo and scripts/test: create or refresh a virtualenv.
+# ensure_venv DIR PYTHON DJANGO_SPEC: DIR gets perfkit installed editable with its dev
+# extra and the given Django. It is rebuilt when pyproject.toml or the spec changes.
+ensure_venv() {
+  local dir=$1 python=$2 django_spec=$3
+  local stamp
+  stamp="$(sha256sum pyproject.toml | cut -c1-16)-${django_spec}"
+  if [ -f "$dir/.perfkit-stamp" ] && [ "$(cat "$dir/.perfkit-stamp")" = "$stamp" ]; then
+    return 0
+  fi
+  echo "==> setting up $dir ($python, $django_spec)"
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --upgrade pip
+  "$dir/bin/python" -m pip install --quiet -e ".[dev]" "$django_spec"
+  echo "$stamp" > "$dir/.perfkit-stamp"
+}
