@@ -15,3 +15,17 @@ ensure_venv() {
   "$dir/bin/python" -m pip install --quiet -e ".[dev]" "$django_spec"
   echo "$stamp" > "$dir/.perfkit-stamp"
 }
+
+# find_python VERSION: print a working interpreter for VERSION (e.g. 3.12), or nothing.
+# A pyenv shim can exist for a version that is installed but not selected, so each
+# candidate is tried, not just looked up.
+find_python() {
+  local version=$1 candidate
+  for candidate in "python$version" \
+      "$(pyenv root 2>/dev/null)"/versions/"$version"*/bin/"python$version"; do
+    if "$candidate" -c "import sys" >/dev/null 2>&1; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+}
