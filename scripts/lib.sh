@@ -11,8 +11,10 @@ ensure_venv() {
   echo "==> setting up $dir ($python, $django_spec)"
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  "$dir/bin/python" -m pip install --quiet --upgrade pip
-  "$dir/bin/python" -m pip install --quiet -e ".[dev]" "$django_spec"
+  # pip's notes about unreachable local package folders are noise here; errors still show.
+  "$dir/bin/python" -m pip install --quiet --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+  "$dir/bin/python" -m pip install --quiet -e ".[dev]" "$django_spec" 2>&1 \
+    | { grep -v '^WARNING: Location' || true; }
   echo "$stamp" > "$dir/.perfkit-stamp"
 }
 
