@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from tqdm import tqdm
 
 from testproject.journal.models import Comment, JournalEntry
@@ -98,22 +98,38 @@ class Command(BaseCommand):
         return created
 
     def insert_stream(self, model: type[ModelT], objects: Iterator[ModelT], total: int) -> None:
-        """Insert a large generated stream in batches, without holding it in memory."""
-        batch: list[ModelT] = []
+        """Insert a large generated stream without holding it in memory: COPY on
+        PostgreSQL (several times faster than INSERT), batched bulk_create elsewhere."""
         with tqdm(
             total=total, desc=model._meta.label, disable=not self.progress, unit="rows"
         ) as bar:
+            if connection.vendor == "postgresql":
+                self.copy_stream(model, objects, bar)
+                return
+            batch: list[ModelT] = []
             for obj in objects:
                 batch.append(obj)
                 if len(batch) == BATCH_SIZE:
-                    model.objects.bulk_create(batch)
-                    self.rows += len(batch)
+                    self.rows += len(model.objects.bulk_create(batch))
                     bar.update(len(batch))
                     batch = []
             if batch:
-                model.objects.bulk_create(batch)
-                self.rows += len(batch)
+                self.rows += len(model.objects.bulk_create(batch))
                 bar.update(len(batch))
+
+    def copy_stream(self, model: type[ModelT], objects: Iterator[ModelT], bar: tqdm) -> None:
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        count = 0
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for count, obj in enumerate(objects, start=1):
+                copy.write_row([getattr(obj, field.attname) for field in fields])
+                if count % BATCH_SIZE == 0:
+                    bar.update(BATCH_SIZE)
+            self.rows += count
+            bar.update(count % BATCH_SIZE)
 
     def name(self) -> tuple[str, str]:
         return self.random.choice(FIRST_NAMES), self.random.choice(LAST_NAMES)
@@ -181,8 +197,8 @@ class Command(BaseCommand):
                     arrived = session.start_time + timedelta(minutes=self.random.randint(-5, 20))
                     present = status in ("present", "late")
                     yield Attendance(
-                        class_session=session,
-                        student=student,
+                        class_session_id=session.pk,
+                        student_id=student.pk,
                         status=status,
                         check_in_time=arrived if present else None,
                         check_out_time=arrived + timedelta(minutes=50) if present else None,
