@@ -1,0 +1,125 @@
+"""``manage.py perfindex add|remove``: generate index migrations and keep the models in step.
+
+Exit status: 0 done (or dry run printed), 1 generated but the models could not be kept
+in step (every file restored, snippet printed), 2 refused (bad input; nothing written).
+See docs/migrations.md.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from perfkit.indexgen.changes import AddIndexChange, IndexChange, RemoveIndexChange
+from perfkit.indexgen.errors import IndexChangeRefused, ModelsOutOfSync
+from perfkit.indexgen.generate import generate
+from perfkit.indexgen.planning import parse_fields
+from perfkit.indexgen.report import print_result
+
+
+class Command(BaseCommand):
+    help = "Generate a migration that adds or removes an index, and update Meta.indexes."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        add = actions.add_parser(
+            "add", help="Add an index on FIELD[,FIELD...]; '-field' is descending."
+        )
+        add.add_argument("model", metavar="app_label.Model")
+        add.add_argument("fields", metavar="FIELD[,FIELD...]")
+        add.add_argument("--name", help="Index name (default: Django's, from table and fields).")
+        remove = actions.add_parser("remove", help="Remove the Meta.indexes entry INDEX_NAME.")
+        remove.add_argument("model", metavar="app_label.Model")
+        remove.add_argument("index_name", metavar="INDEX_NAME")
+        for subparser in (add, remove):
+            add_generation_options(subparser)
+            # Django's own options (--settings, -v …) belong to the top parser.
+            subparser.set_defaults(**{"concurrently": None})
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        super().run_from_argv(move_descending_fields(argv))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        app_label, model_name = split_model_label(options["model"])
+        change: IndexChange
+        try:
+            if options["action"] == "add":
+                change = AddIndexChange(
+                    app_label, model_name, parse_fields(options["fields"]), options["name"]
+                )
+            else:
+                change = RemoveIndexChange(app_label, model_name, options["index_name"])
+            result = generate(
+                [change],
+                concurrently=options["concurrently"],
+                dry_run=options["dry_run"],
+                update_models=options["update_models"],
+                stderr=self.stderr,
+            )
+        except IndexChangeRefused as error:
+            raise CommandError(str(error), returncode=2) from error
+        except ModelsOutOfSync as error:
+            self.stderr.write(f"{error}\nAdd this to the model by hand:\n{error.snippet}")
+            raise CommandError("The models were not updated.", returncode=1) from error
+        print_result(result, self.stdout)
+
+
+def add_generation_options(parser: ArgumentParser) -> None:
+    """Options shared by ``perfindex add/remove`` and ``perfaudit --fix``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--concurrently",
+        dest="concurrently",
+        action="store_true",
+        default=None,
+        help="Use AddIndexConcurrently/RemoveIndexConcurrently (default on PostgreSQL).",
+    )
+    group.add_argument(
+        "--no-concurrently",
+        dest="concurrently",
+        action="store_false",
+        help="Use plain AddIndex/RemoveIndex (default off PostgreSQL).",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Print the migrations and model edits; write nothing.",
+    )
+    parser.add_argument(
+        "--no-update-models",
+        dest="update_models",
+        action="store_false",
+        help="Write only the migrations and print what to add to the models by hand.",
+    )
+
+
+def move_descending_fields(argv: list[str]) -> list[str]:
+    """Let ``perfindex add app.Model -created_at`` work from the shell.
+
+    argparse takes ``-created_at`` for an option. A word that starts with one dash and a
+    letter and is not a short option (``-v2``, ``-h``) is a field list: move it after
+    ``--`` so argparse reads it as the positional argument it is.
+    """
+    if "add" not in argv[:3] or "--" in argv:
+        return argv
+    start = argv.index("add") + 1
+    fields = [
+        word
+        for word in argv[start:]
+        if len(word) > 2 and word[0] == "-" and word[1].isalpha() and word[:2] not in {"-v", "-h"}
+    ]
+    if not fields:
+        return argv
+    rest = [word for word in argv[start:] if word not in fields]
+    return [*argv[:start], *rest, "--", *fields]
+
+
+def split_model_label(label: str) -> tuple[str, str]:
+    app_label, _, model_name = label.partition(".")
+    if not app_label or not model_name or "." in model_name:
+        raise CommandError(
+            f"Expected app_label.Model (e.g. school.Attendance), got {label!r}.", returncode=2
+        )
+    return app_label, model_name
