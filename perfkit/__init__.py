@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from perfkit.exceptions import PerfkitError
+from perfkit.detect import Finding, Report, detect
+from perfkit.exceptions import DetectionError, NPlusOneError, PerfkitError
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["PerfkitError", "__version__"]
+__all__ = [
+    "DetectionError",
+    "Finding",
+    "NPlusOneError",
+    "PerfkitError",
+    "Report",
+    "__version__",
+    "detect",
+]

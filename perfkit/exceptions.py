@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PerfkitError(Exception):
     """Base class of every exception perfkit raises on purpose."""
@@ -9,3 +11,16 @@ class PerfkitError(Exception):
 
 class ConfigurationError(PerfkitError):
     """The ``PERFKIT`` settings cannot be used as they are."""
+
+
+class DetectionError(PerfkitError):
+    """Raised at the end of a detection scope configured to raise; holds the findings."""
+
+    def __init__(self, findings: list[Any]) -> None:
+        self.findings = list(findings)
+        lines = "\n".join(f"  - {finding.message}" for finding in self.findings)
+        super().__init__(f"perfkit found {len(self.findings)} problem(s):\n{lines}")
+
+
+class NPlusOneError(DetectionError):
+    """A :class:`DetectionError` whose findings include at least one N+1."""

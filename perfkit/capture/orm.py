@@ -1,0 +1,465 @@
+"""Observing the ORM to name the relation behind each query, only while captures run.
+
+Installed by the first active capture and removed by the last (see
+:mod:`perfkit.capture.scope`), never at import time. The hooks sit on the ORM's
+documented extension points and stable internals:
+
+* relation descriptors' ``__get__`` (forward FK and one-to-one, reverse one-to-one,
+  generic foreign keys, deferred fields): a cache miss runs the load with
+  :data:`~perfkit.capture.state.loading_state` naming the relation;
+* reverse-FK / many-to-many / generic-relation managers: the queryset their
+  ``get_queryset()`` builds carries the relation on its ``Query`` (clones keep it), and
+  ``SQLCompiler.execute_sql`` names the relation while that query runs;
+* ``ModelIterable``: every instance remembers the :class:`Batch` of rows it came from
+  (so a 1+1 on a single object is not an N+1) and which ``select_related`` paths filled it;
+* ``prefetch_related_objects``: which prefetched paths filled which instances.
+
+Every hook calls the original exactly once and swallows its own errors into
+``Capture.errors``: observing never changes what the ORM does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from perfkit.capture.records import Batch, EagerLoad, RelationKind, RelationLoad
+from perfkit.capture.state import active_capture, loading_state
+
+RELATION_KEY = "_perfkit_relation"  # in Query.__dict__ (Query.clone copies it)
+BATCH_KEY = "perfkit_batch"  # in ModelState.__dict__
+EAGER_KEY = "perfkit_eager"  # in ModelState.__dict__: attribute -> EagerLoad
+
+_MISSING = object()
+_originals: list[tuple[Any, str, Any]] = []
+_labels: dict[tuple[type, str], str] = {}
+
+
+def model_label(model: type, attribute: str) -> str:
+    key = (model, attribute)
+    label = _labels.get(key)
+    if label is None:
+        label = _labels[key] = f"{model._meta.label}.{attribute}"  # type: ignore[attr-defined]
+    return label
+
+
+def batch_of(instance: Any) -> Batch | None:
+    try:
+        batch: Batch | None = instance._state.__dict__.get(BATCH_KEY)
+        return batch
+    except AttributeError:
+        return None
+
+
+def relation_load(
+    instance: Any, attribute: str, kind: RelationKind, joinable: bool
+) -> RelationLoad:
+    batch = batch_of(instance)
+    parent_path = batch.path if batch is not None else ""
+    return RelationLoad(
+        label=model_label(type(instance), attribute),
+        kind=kind,
+        attribute=attribute,
+        path=f"{parent_path}__{attribute}" if parent_path else attribute,
+        joinable=joinable and (batch.joinable if batch is not None else True),
+        parent_batch=batch,
+    )
+
+
+def touch(instance: Any, attribute: str) -> None:
+    """A read of an eagerly loaded relation: mark its eager load used."""
+    if loading_state.in_prefetch:
+        return
+    try:
+        marks = instance._state.__dict__.get(EAGER_KEY)
+    except AttributeError:
+        return
+    if marks:
+        load = marks.get(attribute)
+        if load is not None:
+            load.used = True
+
+
+def _fail(error: BaseException) -> None:
+    capture = active_capture.get()
+    if capture is not None:
+        capture.fail(error)
+
+
+def _run_loading(load: RelationLoad | None, call: Callable[[], Any]) -> Any:
+    previous = loading_state.loading
+    loading_state.loading = load
+    try:
+        return call()
+    finally:
+        loading_state.loading = previous
+
+
+# -- descriptors -------------------------------------------------------------------------
+def _single_object_get(
+    original: Any,
+    is_cached: Callable[[Any, Any], bool],
+    attribute: Callable[[Any], str],
+    kind: RelationKind,
+    joinable: bool,
+) -> Any:
+    """A ``__get__`` for descriptors that load one object (or one deferred value)."""
+
+    def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
+        if instance is None or active_capture.get() is None:
+            return original(self, instance, cls)
+        try:
+            name = attribute(self)
+            if is_cached(self, instance):
+                touch(instance, name)
+                return original(self, instance, cls)
+            load = relation_load(instance, name, kind, joinable)
+        except Exception as error:
+            _fail(error)
+            return original(self, instance, cls)
+        return _run_loading(load, partial(original, self, instance, cls))
+
+    __get__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __get__
+
+
+def _many_get(original: Any) -> Any:
+    """``__get__`` of reverse-FK / many-to-many / generic-relation descriptors."""
+
+    def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
+        manager = original(self, instance, cls)
+        if instance is None or active_capture.get() is None:
+            return manager
+        try:
+            name, kind = _describe_many(self)
+            manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
+        except Exception as error:
+            _fail(error)
+        return manager
+
+    __get__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __get__
+
+
+def _describe_many(descriptor: Any) -> tuple[str, RelationKind]:
+    kind_name = type(descriptor).__name__
+    if kind_name == "ReverseGenericManyToOneDescriptor":
+        return descriptor.field.name, "generic_relation"
+    if hasattr(descriptor, "reverse"):  # ManyToManyDescriptor
+        if descriptor.reverse:
+            return descriptor.rel.get_accessor_name(), "many_to_many"
+        return descriptor.field.name, "many_to_many"
+    return descriptor.rel.get_accessor_name(), "reverse_many"
+
+
+def _manager_get_queryset(manager: Any, name: str, kind: RelationKind) -> Any:
+    queryset = type(manager).get_queryset(manager)
+    if active_capture.get() is None:
+        return queryset
+    try:
+        if queryset._result_cache is not None:  # served from prefetch_related's cache
+            touch(manager.instance, name)
+        else:
+            queryset._query.__dict__[RELATION_KEY] = relation_load(
+                manager.instance, name, kind, joinable=False
+            )
+    except Exception as error:
+        _fail(error)
+    return queryset
+
+
+def _forward_attribute(descriptor: Any) -> str:
+    return str(descriptor.field.name)
+
+
+def _forward_is_cached(descriptor: Any, instance: Any) -> bool:
+    return bool(descriptor.field.is_cached(instance))
+
+
+def _reverse_one_attribute(descriptor: Any) -> str:
+    return str(descriptor.related.get_accessor_name())
+
+
+def _reverse_one_is_cached(descriptor: Any, instance: Any) -> bool:
+    return bool(descriptor.related.is_cached(instance))
+
+
+def _deferred_attribute(descriptor: Any) -> str:
+    return str(descriptor.field.attname)
+
+
+def _deferred_is_cached(descriptor: Any, instance: Any) -> bool:
+    return descriptor.field.attname in instance.__dict__
+
+
+def _generic_field(descriptor: Any) -> Any:
+    # Django 5.2: GenericForeignKey is its own descriptor; 6.x: GenericForeignKeyDescriptor.
+    return getattr(descriptor, "field", descriptor)
+
+
+def _generic_attribute(descriptor: Any) -> str:
+    return str(_generic_field(descriptor).name)
+
+
+def _generic_is_cached(descriptor: Any, instance: Any) -> bool:
+    return bool(_generic_field(descriptor).is_cached(instance))
+
+
+# -- ModelIterable, the compiler, prefetching ------------------------------------------------
+def _model_iterable_iter(original: Any) -> Any:
+    def __iter__(self: Any) -> Iterator[Any]:
+        capture = active_capture.get()
+        if capture is None:
+            yield from original(self)
+            return
+        try:
+            query = self.queryset.query
+            origin: RelationLoad | None = query.__dict__.get(RELATION_KEY) or loading_state.loading
+            if origin is not None:
+                batch = Batch(origin.parent_batch, origin.path, origin.joinable)
+            else:
+                batch = Batch()
+            selected = query.select_related
+            eager: dict[str, EagerLoad] = {}
+        except Exception as error:
+            capture.fail(error)
+            yield from original(self)
+            return
+        for instance in original(self):
+            try:
+                batch.rows += 1
+                instance._state.__dict__[BATCH_KEY] = batch
+                if selected:
+                    _mark_selected(capture, instance, selected, batch, eager, "")
+            except Exception as error:
+                capture.fail(error)
+            yield instance
+
+    __iter__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __iter__
+
+
+def _mark_selected(
+    capture: Any,
+    instance: Any,
+    selected: Any,
+    batch: Batch,
+    eager: dict[str, EagerLoad],
+    prefix: str,
+    depth: int = 0,
+) -> None:
+    """Remember which ``select_related`` paths filled ``instance`` and its related objects."""
+    if depth > 8:
+        return
+    cache = instance._state.fields_cache
+    names = selected.items() if isinstance(selected, dict) else [(name, True) for name in cache]
+    for name, nested in names:
+        child = cache.get(name, _MISSING)
+        if child is _MISSING:
+            continue
+        path = f"{prefix}__{name}" if prefix else name
+        if isinstance(selected, dict):
+            load = eager.get(path)
+            if load is None:
+                load = eager[path] = EagerLoad(
+                    "select_related",
+                    path,
+                    model_label(type(instance), name),
+                    capture.call_site(),
+                )
+                capture.add_eager_load(load)
+            load.instances += 1
+            instance._state.__dict__.setdefault(EAGER_KEY, {})[name] = load
+        if child is None or not hasattr(child, "_state"):
+            continue
+        child_state = child._state.__dict__
+        if BATCH_KEY in child_state:
+            continue  # an object this queryset already knew (e.g. a reverse manager's owner)
+        full_path = f"{batch.path}__{path}" if batch.path else path
+        child_batch = Batch(batch, full_path, batch.joinable)
+        child_batch.rows = 1
+        child_state[BATCH_KEY] = child_batch
+        if nested and (isinstance(nested, dict) or not isinstance(selected, dict)):
+            _mark_selected(
+                capture,
+                child,
+                nested if isinstance(selected, dict) else True,
+                child_batch,
+                eager,
+                path,
+                depth + 1,
+            )
+
+
+def _execute_sql(original: Any) -> Any:
+    def execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if active_capture.get() is None:
+            return original(self, *args, **kwargs)
+        try:
+            from perfkit.capture.scope import install_recorder
+
+            install_recorder(self.connection)  # a connection of another thread, opened earlier
+            load = self.query.__dict__.get(RELATION_KEY)
+        except Exception as error:
+            _fail(error)
+            load = None
+        if load is None:
+            return original(self, *args, **kwargs)
+        return _run_loading(load, partial(original, self, *args, **kwargs))
+
+    execute_sql.__wrapped__ = original  # type: ignore[attr-defined]
+    return execute_sql
+
+
+def _prefetch_related_objects(original: Any) -> Any:
+    def prefetch_related_objects(model_instances: Any, *related_lookups: Any) -> Any:
+        capture = active_capture.get()
+        if capture is None or loading_state.loading is not None:
+            return original(model_instances, *related_lookups)
+        loading_state.in_prefetch += 1
+        try:
+            result = original(model_instances, *related_lookups)
+        finally:
+            loading_state.in_prefetch -= 1
+        try:
+            _mark_prefetched(capture, list(model_instances), related_lookups)
+        except Exception as error:
+            capture.fail(error)
+        return result
+
+    prefetch_related_objects.__wrapped__ = original  # type: ignore[attr-defined]
+    return prefetch_related_objects
+
+
+def _prefetched_children(instance: Any, name: str) -> list[Any] | None:
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache and name in cache:
+        return list(cache[name]._result_cache or ())
+    value = instance._state.fields_cache.get(name, _MISSING)
+    if value is _MISSING:
+        return None
+    return [] if value is None else [value]
+
+
+def _mark_prefetched(capture: Any, instances: list[Any], lookups: tuple[Any, ...]) -> None:
+    instances = [instance for instance in instances if instance is not None]
+    if not instances:
+        return
+    site = capture.call_site()
+    root_batch = batch_of(instances[0])
+    root_path = root_batch.path if root_batch is not None else ""
+    eager: dict[str, EagerLoad] = {}
+    for lookup in lookups:
+        through = getattr(lookup, "prefetch_through", lookup)
+        to_attr = getattr(lookup, "to_attr", None)
+        segments = str(through).split("__")
+        level = instances
+        for depth, name in enumerate(segments):
+            if to_attr and depth == len(segments) - 1:
+                break  # a to_attr list is a plain attribute: reads cannot be observed
+            path = "__".join(segments[: depth + 1])
+            load = eager.get(path)
+            if load is None:
+                load = eager[path] = EagerLoad(
+                    "prefetch_related", path, model_label(type(level[0]), name), site
+                )
+                capture.add_eager_load(load)
+            full_path = f"{root_path}__{path}" if root_path else path
+            next_level: list[Any] = []
+            for instance in level:
+                children = _prefetched_children(instance, name)
+                if children is None:
+                    continue
+                load.instances += 1
+                instance._state.__dict__.setdefault(EAGER_KEY, {})[name] = load
+                for child in children:
+                    batch = batch_of(child)
+                    if batch is not None:
+                        batch.path = full_path
+                        batch.joinable = False
+                    next_level.append(child)
+            level = next_level
+            if not level:
+                break
+
+
+# -- install / uninstall ------------------------------------------------------------------
+def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    original = owner.__dict__[name]
+    _originals.append((owner, name, original))
+    setattr(owner, name, make(original))
+
+
+def install() -> None:
+    """Install every hook (called by the first active capture, under its lock)."""
+    if _originals:
+        return
+    from django.db.models import query as query_module
+    from django.db.models.fields import related_descriptors as rd
+    from django.db.models.query_utils import DeferredAttribute
+    from django.db.models.sql.compiler import SQLCompiler
+
+    try:
+        _patch(
+            rd.ForwardManyToOneDescriptor,
+            "__get__",
+            lambda o: _single_object_get(
+                o, _forward_is_cached, _forward_attribute, "forward", True
+            ),
+        )
+        _patch(
+            rd.ReverseOneToOneDescriptor,
+            "__get__",
+            lambda o: _single_object_get(
+                o, _reverse_one_is_cached, _reverse_one_attribute, "reverse_one_to_one", True
+            ),
+        )
+        _patch(rd.ReverseManyToOneDescriptor, "__get__", _many_get)
+        _patch(
+            DeferredAttribute,
+            "__get__",
+            lambda o: _single_object_get(
+                o, _deferred_is_cached, _deferred_attribute, "deferred", False
+            ),
+        )
+        generic = _generic_descriptor_class()
+        if generic is not None:
+            _patch(
+                generic,
+                "__get__",
+                lambda o: _single_object_get(
+                    o, _generic_is_cached, _generic_attribute, "generic_foreign_key", False
+                ),
+            )
+        _patch(query_module.ModelIterable, "__iter__", _model_iterable_iter)
+        _patch(SQLCompiler, "execute_sql", _execute_sql)
+        _patch(query_module, "prefetch_related_objects", _prefetch_related_objects)
+    except Exception:
+        uninstall()
+        raise
+
+
+def _generic_descriptor_class() -> Any:
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return None
+    fields = importlib.import_module("django.contrib.contenttypes.fields")
+    descriptor = getattr(fields, "GenericForeignKeyDescriptor", None)
+    if descriptor is not None and "__get__" in descriptor.__dict__:
+        return descriptor
+    gfk = fields.GenericForeignKey
+    return gfk if "__get__" in gfk.__dict__ else None
+
+
+def uninstall() -> None:
+    """Put every original back (called when the last capture ends)."""
+    while _originals:
+        owner, name, original = _originals.pop()
+        setattr(owner, name, original)
+
+
+def installed() -> bool:
+    return bool(_originals)

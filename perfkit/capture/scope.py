@@ -1,0 +1,228 @@
+"""Capture scopes: record every query run in the current context while one is active.
+
+A :class:`Capture` installs a recorder with ``connection.execute_wrappers`` on every
+database alias (also on connections opened, or first used by the ORM, while any capture
+is active) and the ORM observers of :mod:`perfkit.capture.orm`. Both are installed when
+the first capture in the process starts and removed when the last one ends, also when
+the code inside raised. Which capture a query belongs to comes from a ContextVar, so
+threads and asyncio tasks never see each other's queries.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from types import TracebackType
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+from perfkit.capture.call_site import (
+    UNKNOWN_SITE,
+    CallSite,
+    CallSiteResolver,
+    current_task,
+    resolver_for,
+)
+from perfkit.capture.records import CapturedQuery, EagerLoad
+from perfkit.capture.state import active_capture, loading_state
+
+
+class Capture:
+    """The queries (and eager loads) run in one scope.
+
+    Use it as a context manager; ``queries`` fills while the scope is open and stays
+    readable afterwards. Captures nest: a query is recorded by the innermost capture and
+    every capture around it. ``errors`` holds exceptions raised inside perfkit's own
+    bookkeeping (they never reach the code being observed).
+    """
+
+    def __init__(self, *, call_site_exclude: tuple[str, ...] | None = None) -> None:
+        self.call_site_exclude = call_site_exclude
+        self.queries: list[CapturedQuery] = []
+        self.eager_loads: list[EagerLoad] = []
+        self.errors: list[BaseException] = []
+        self.parent: Capture | None = None
+        self.task: Any = None
+        self.fallback_site: CallSite | None = None
+        self.resolver: CallSiteResolver = resolver_for(())
+        self.active = False
+        self._token: Any = None
+
+    # -- the scope --------------------------------------------------------------------
+    def __enter__(self) -> Capture:
+        if self.active:
+            raise RuntimeError("a Capture cannot be entered twice")
+        if self.call_site_exclude is None:
+            from perfkit.conf import perfkit_settings
+
+            self.call_site_exclude = perfkit_settings.CALL_SITE_EXCLUDE
+        self.resolver = resolver_for(tuple(self.call_site_exclude))
+        self.parent = active_capture.get()
+        self.task = current_task()
+        _activate()
+        self.active = True
+        self._token = active_capture.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the scope (idempotent)."""
+        if not self.active:
+            return
+        self.active = False
+        try:
+            active_capture.reset(self._token)
+        except ValueError:  # exited in another context than the one it was entered in
+            active_capture.set(self.parent)
+        finally:
+            _deactivate()
+
+    # -- what was captured -------------------------------------------------------------
+    @property
+    def query_count(self) -> int:
+        return len(self.queries)
+
+    @property
+    def total_ms(self) -> float:
+        return sum(query.duration_ms for query in self.queries)
+
+    # -- recording (called from the hooks) ---------------------------------------------
+    def record(self, query: CapturedQuery) -> None:
+        capture: Capture | None = self
+        while capture is not None:
+            capture.queries.append(query)
+            capture = capture.parent
+
+    def add_eager_load(self, load: EagerLoad) -> None:
+        capture: Capture | None = self
+        while capture is not None:
+            capture.eager_loads.append(load)
+            capture = capture.parent
+
+    def call_site(self) -> CallSite:
+        """The user's call site of the code running now."""
+        try:
+            return self.resolver.resolve(sys._getframe(1), self.task)
+        except Exception as error:
+            self.fail(error)
+            return UNKNOWN_SITE
+
+    def fail(self, error: BaseException) -> None:
+        """Note an error inside perfkit; the observed code carries on unaffected."""
+        if len(self.errors) < 100:
+            self.errors.append(error)
+
+
+def capture_queries(*, call_site_exclude: tuple[str, ...] | None = None) -> Capture:
+    """A new :class:`Capture` to use as ``with capture_queries() as captured:``."""
+    return Capture(call_site_exclude=call_site_exclude)
+
+
+def current_capture() -> Capture | None:
+    """The innermost active capture of this context, or None."""
+    return active_capture.get()
+
+
+@contextmanager
+def excluded() -> Iterator[None]:
+    """Run a block whose queries no capture records (e.g. a debug toolbar's own queries)."""
+    token = active_capture.set(None)
+    try:
+        yield
+    finally:
+        active_capture.reset(token)
+
+
+# -- the recorder on every connection ---------------------------------------------------
+def record_query(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """The ``execute_wrapper`` perfkit installs: a ContextVar read when no scope is active."""
+    capture = active_capture.get()
+    if capture is None:
+        return execute(sql, params, many, context)
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        try:
+            site = capture.resolver.resolve(sys._getframe(1), capture.task)
+            capture.record(
+                CapturedQuery(
+                    sql=sql,
+                    params=params,
+                    many=many,
+                    duration_ms=elapsed_ms,
+                    alias=context["connection"].alias,
+                    call_site=site,
+                    relation=loading_state.loading,
+                )
+            )
+        except Exception as error:
+            capture.fail(error)
+
+
+_lock = threading.Lock()
+_active_scopes = 0
+_wrapped_connections: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+
+
+def install_recorder(connection: BaseDatabaseWrapper) -> None:
+    """Put the recorder on ``connection`` (idempotent)."""
+    wrappers = connection.execute_wrappers
+    if record_query not in wrappers:
+        wrappers.append(record_query)
+        _wrapped_connections.add(connection)
+
+
+def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    install_recorder(connection)
+
+
+def _activate() -> None:
+    global _active_scopes
+    with _lock:
+        _active_scopes += 1
+        if _active_scopes == 1:
+            from perfkit.capture import orm
+
+            orm.install()
+            connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
+    for connection in connections.all():
+        install_recorder(connection)
+
+
+def _deactivate() -> None:
+    global _active_scopes
+    with _lock:
+        _active_scopes -= 1
+        if _active_scopes > 0:
+            return
+        from perfkit.capture import orm
+
+        orm.uninstall()
+        connection_created.disconnect(dispatch_uid="perfkit-capture")
+        for connection in list(_wrapped_connections):
+            with suppress(ValueError):
+                connection.execute_wrappers.remove(record_query)
+        _wrapped_connections.clear()
+
+
+def scopes_active() -> int:
+    """How many captures are active in the process (0 means nothing is installed)."""
+    return _active_scopes

@@ -1,0 +1,281 @@
+"""Analyses over a capture: N+1 (through relations and by fingerprint), unused eager
+loads, repeated writes, slow queries and budgets. Pure functions of what was captured,
+except the optional EXPLAIN of slow reads on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad
+from perfkit.detect.findings import Finding
+from perfkit.detect.options import DetectionOptions
+
+_Where = Callable[[CallSite], str]
+_PREFETCH_KINDS = frozenset(
+    {"reverse_many", "many_to_many", "generic_relation", "generic_foreign_key"}
+)
+
+
+def find_problems(
+    capture: Capture, options: DetectionOptions, fallback_site: CallSite | None = None
+) -> list[Finding]:
+    """Every finding in ``capture``, allowlist not applied, in a stable order."""
+    fallback = fallback_site or capture.fallback_site
+
+    def where(site: CallSite) -> str:
+        if not site.in_user_code and fallback is not None:
+            return fallback.location
+        return site.location
+
+    queries = capture.queries
+    findings, explained = _relation_n_plus_one(queries, options, where)
+    findings += _repeated_queries(queries, options, where, explained)
+    findings += _repeated_writes(queries, options, where)
+    if options.detect_unused_eager_loads:
+        findings += _unused_eager_loads(capture.eager_loads, where)
+    findings += _slow_queries(queries, options, where)
+    findings += _budgets(queries, options, fallback)
+    return findings
+
+
+def _relation_n_plus_one(
+    queries: list[CapturedQuery], options: DetectionOptions, where: _Where
+) -> tuple[list[Finding], set[int]]:
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, query in enumerate(queries):
+        if query.relation is not None:
+            groups[(query.relation.label, where(query.call_site))].append(index)
+    findings: list[Finding] = []
+    explained: set[int] = set()
+    for (label, location), indexes in groups.items():
+        group = [queries[index] for index in indexes]
+        if len(group) < options.n_plus_one_threshold:
+            continue
+        if not any(query.relation.parent_from_many_rows for query in group if query.relation):
+            continue
+        explained.update(indexes)
+        first = group[0]
+        findings.append(
+            Finding(
+                kind="n_plus_one",
+                relation=label,
+                count=len(group),
+                total_ms=sum(query.duration_ms for query in group),
+                location=location,
+                sql=first.sql,
+                suggestion=_relation_fix(first),
+                fingerprint=first.fingerprint,
+                alias=first.alias,
+            )
+        )
+    return findings, explained
+
+
+def _relation_fix(query: CapturedQuery) -> str:
+    relation = query.relation
+    assert relation is not None
+    model = relation.label.rsplit(".", 1)[0]
+    if relation.kind == "deferred":
+        return (
+            f'"{relation.attribute}" was deferred, then read row by row: remove it from '
+            f"defer() or add it to only() where the {model} queryset is built."
+        )
+    if "COUNT(" in query.fingerprint.upper() and relation.kind in _PREFETCH_KINDS:
+        return (
+            f'Count in the query instead: annotate(Count("{relation.path}")) on the '
+            f"queryset that loads the parent rows, and read the annotation."
+        )
+    if relation.joinable and relation.kind in ("forward", "reverse_one_to_one"):
+        return f'Add select_related("{relation.path}") to the queryset that loads the parent rows.'
+    return f'Add prefetch_related("{relation.path}") to the queryset that loads the parent rows.'
+
+
+def _repeated_queries(
+    queries: list[CapturedQuery], options: DetectionOptions, where: _Where, explained: set[int]
+) -> list[Finding]:
+    groups: dict[tuple[str, str, str], list[CapturedQuery]] = defaultdict(list)
+    for index, query in enumerate(queries):
+        if index in explained or query.statement not in ("SELECT", "WITH"):
+            continue
+        groups[(query.fingerprint, where(query.call_site), query.alias)].append(query)
+    findings: list[Finding] = []
+    for (fingerprint, location, alias), group in groups.items():
+        if len(group) < options.repeated_query_threshold:
+            continue
+        labels = {query.relation.label if query.relation else None for query in group}
+        relation = labels.pop() if len(labels) == 1 else None
+        findings.append(
+            Finding(
+                kind="n_plus_one",
+                relation=relation,
+                count=len(group),
+                total_ms=sum(query.duration_ms for query in group),
+                location=location,
+                sql=group[0].sql,
+                suggestion=_repeated_query_fix(fingerprint, len(group)),
+                fingerprint=fingerprint,
+                alias=alias,
+            )
+        )
+    return findings
+
+
+def _repeated_query_fix(fingerprint: str, count: int) -> str:
+    upper = fingerprint.upper()
+    if "COUNT(" in upper:
+        return (
+            f"The same COUNT ran {count} times from here: count all groups in one query "
+            "with values(...).annotate(Count(...)) or annotate the parent queryset."
+        )
+    return (
+        f"The same query ran {count} times from here: fetch the rows in one query "
+        "(filter(pk__in=...), in_bulk(), or select_related/prefetch_related on the "
+        "queryset the loop walks)."
+    )
+
+
+def _repeated_writes(
+    queries: list[CapturedQuery], options: DetectionOptions, where: _Where
+) -> list[Finding]:
+    groups: dict[tuple[str, str, str], list[CapturedQuery]] = defaultdict(list)
+    for query in queries:
+        if query.statement in ("INSERT", "UPDATE", "DELETE"):
+            groups[(query.fingerprint, where(query.call_site), query.alias)].append(query)
+    findings: list[Finding] = []
+    for (fingerprint, location, alias), group in groups.items():
+        if len(group) < options.repeated_write_threshold:
+            continue
+        statement = group[0].statement
+        fix = {
+            "INSERT": "collect the objects and save them with one bulk_create()",
+            "UPDATE": "update them with one bulk_update() (or one queryset.update())",
+            "DELETE": "delete them with one queryset.delete()",
+        }[statement]
+        findings.append(
+            Finding(
+                kind="repeated_write",
+                relation=None,
+                count=len(group),
+                total_ms=sum(query.duration_ms for query in group),
+                location=location,
+                sql=group[0].sql,
+                suggestion=f"{len(group)} {statement}s of the same shape from one line: {fix}.",
+                fingerprint=fingerprint,
+                alias=alias,
+            )
+        )
+    return findings
+
+
+def _unused_eager_loads(loads: Iterable[EagerLoad], where: _Where) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    used_paths = {(load.method, load.path, where(load.call_site)) for load in loads if load.used}
+    for load in loads:
+        location = where(load.call_site)
+        key = (load.method, load.path, location)
+        if load.used or load.instances == 0 or key in used_paths or key in seen:
+            continue
+        seen.add(key)
+        findings.append(
+            Finding(
+                kind="unused_eager_load",
+                relation=load.label,
+                count=load.instances,
+                total_ms=0.0,
+                location=location,
+                sql="",
+                suggestion=(
+                    f'{load.method}("{load.path}") loaded {load.label} for '
+                    f"{load.instances} object(s) but nothing read it: remove "
+                    f'"{load.path}" from {load.method}().'
+                ),
+            )
+        )
+    return findings
+
+
+def _slow_queries(
+    queries: list[CapturedQuery], options: DetectionOptions, where: _Where
+) -> list[Finding]:
+    groups: dict[tuple[str, str, str], list[CapturedQuery]] = defaultdict(list)
+    for query in queries:
+        if query.duration_ms >= options.slow_query_ms:
+            groups[(query.fingerprint, where(query.call_site), query.alias)].append(query)
+    findings: list[Finding] = []
+    for (fingerprint, location, alias), group in groups.items():
+        slowest = max(group, key=lambda query: query.duration_ms)
+        plan = _explain(slowest) if options.explain_slow_queries else None
+        suggestion = (
+            f"Slower than {options.slow_query_ms:g} ms (slowest {slowest.duration_ms:.1f} ms): "
+            "check its plan for sequential scans and sorts an index could serve "
+            "(manage.py perfaudit)."
+        )
+        findings.append(
+            Finding(
+                kind="slow_query",
+                relation=None,
+                count=len(group),
+                total_ms=sum(query.duration_ms for query in group),
+                location=location,
+                sql=slowest.sql,
+                suggestion=suggestion,
+                fingerprint=fingerprint,
+                alias=alias,
+                explain=plan,
+            )
+        )
+    return findings
+
+
+def _explain(query: CapturedQuery) -> str | None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return None  # the ORM may not run in an event loop; the middleware explains in a thread
+    from perfkit.detect.explain import explain_summary
+
+    try:
+        return explain_summary(query)
+    except Exception as error:  # a plan is a bonus: never fail detection over it
+        return f"EXPLAIN failed: {type(error).__name__}"
+
+
+def _budgets(
+    queries: list[CapturedQuery], options: DetectionOptions, fallback: CallSite | None
+) -> list[Finding]:
+    findings: list[Finding] = []
+    location = fallback.location if fallback is not None else "<scope>"
+    total_ms = sum(query.duration_ms for query in queries)
+    if options.query_budget is not None and len(queries) > options.query_budget:
+        findings.append(
+            Finding(
+                kind="query_budget",
+                relation=None,
+                count=len(queries),
+                total_ms=total_ms,
+                location=location,
+                sql="",
+                suggestion=f"{len(queries)} queries, over the budget of {options.query_budget}.",
+            )
+        )
+    if options.db_time_budget_ms is not None and total_ms > options.db_time_budget_ms:
+        findings.append(
+            Finding(
+                kind="db_time_budget",
+                relation=None,
+                count=len(queries),
+                total_ms=total_ms,
+                location=location,
+                sql="",
+                suggestion=(
+                    f"{total_ms:.1f} ms in the database, over the budget of "
+                    f"{options.db_time_budget_ms:g} ms."
+                ),
+            )
+        )
+    return findings

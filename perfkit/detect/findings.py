@@ -1,0 +1,57 @@
+"""Findings: what detection reports, one frozen dataclass per problem."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+FindingKind = Literal[
+    "n_plus_one",
+    "unused_eager_load",
+    "repeated_write",
+    "slow_query",
+    "query_budget",
+    "db_time_budget",
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a scope.
+
+    ``relation`` is ``"app_label.Model.field"`` when the problem goes through a relation
+    (or a deferred field), else None. ``location`` is the user's call site
+    (``"path/to/file.py:LINE"``); ``sql`` a sample of the SQL (placeholders, never
+    parameters); ``suggestion`` the fix in one sentence. ``count`` and ``total_ms`` are
+    the number and the summed duration of the queries behind the finding.
+    """
+
+    kind: FindingKind
+    relation: str | None
+    count: int
+    total_ms: float
+    location: str
+    sql: str
+    suggestion: str
+    fingerprint: str = ""
+    alias: str = "default"
+    explain: str | None = None
+
+    @property
+    def message(self) -> str:
+        """One line for humans: what, where, how many, and the fix."""
+        subject = self.relation or _short(self.fingerprint or self.sql)
+        text = (
+            f"{self.kind} {subject} at {self.location}: "
+            f"{self.count} {'query' if self.count == 1 else 'queries'}, {self.total_ms:.1f} ms"
+        )
+        if self.explain:
+            text += f"; plan: {self.explain}"
+        return f"{text}. {self.suggestion}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _short(sql: str, limit: int = 80) -> str:
+    return sql if len(sql) <= limit else sql[: limit - 1] + "…"

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.db.models.fields import related_descriptors
+from django.db.models.query import ModelIterable
+
+from perfkit.capture import capture_queries, current_capture, excluded
+from perfkit.capture.scope import record_query, scopes_active
+from testproject.school.models import Class, Teacher
+from tests.factories import ClassFactory
+
+pytestmark = pytest.mark.django_db
+
+ORIGINAL_FORWARD_GET = related_descriptors.ForwardManyToOneDescriptor.__dict__["__get__"]
+ORIGINAL_ITER = ModelIterable.__dict__["__iter__"]
+
+
+def line_of(marker: str) -> int:
+    with open(__file__) as source:
+        for number, text in enumerate(source, start=1):
+            if marker in text and "line_of(" not in text:
+                return number
+    raise AssertionError(marker)
+
+
+def nothing_installed() -> bool:
+    return (
+        scopes_active() == 0
+        and related_descriptors.ForwardManyToOneDescriptor.__dict__["__get__"]
+        is ORIGINAL_FORWARD_GET
+        and ModelIterable.__dict__["__iter__"] is ORIGINAL_ITER
+        and all(record_query not in c.execute_wrappers for c in connections.all())
+    )
+
+
+def test_records_sql_duration_alias_and_the_users_line():
+    ClassFactory()
+    with capture_queries() as captured:
+        list(Class.objects.filter(name__startswith="Class"))  # marker: filter-call
+    [query] = captured.queries
+    assert query.sql.startswith("SELECT")
+    assert query.alias == "default"
+    assert query.duration_ms > 0
+    assert query.call_site.in_user_code
+    expected = f"tests/capture/test_capture.py:{line_of('marker: filter-call')}"
+    assert query.call_site.location == expected
+    assert "LIKE" in query.fingerprint.upper() or "GLOB" in query.fingerprint.upper()
+    assert query.relation is None
+    assert captured.query_count == 1
+    assert captured.total_ms == query.duration_ms
+
+
+def test_nothing_is_installed_outside_a_scope():
+    assert nothing_installed()
+    with capture_queries():
+        assert record_query in connection.execute_wrappers
+        assert related_descriptors.ForwardManyToOneDescriptor.__get__ is not ORIGINAL_FORWARD_GET
+    assert nothing_installed()
+    assert current_capture() is None
+
+
+def test_everything_is_restored_when_the_block_raises():
+    with pytest.raises(ZeroDivisionError), capture_queries():
+        list(Teacher.objects.all())
+        1 / 0  # noqa: B018
+    assert nothing_installed()
+
+
+def test_excluded_queries_are_not_recorded():
+    with capture_queries() as captured:
+        Class.objects.count()
+        with excluded():
+            Class.objects.count()
+            assert current_capture() is None
+        Class.objects.exists()
+    assert [query.statement for query in captured.queries] == ["SELECT", "SELECT"]
+    assert len(captured.queries) == 2
+
+
+def test_nested_captures_both_record():
+    with capture_queries() as outer:
+        Class.objects.count()
+        with capture_queries() as inner:
+            Teacher.objects.count()
+    assert len(inner.queries) == 1
+    assert len(outer.queries) == 2
+
+
+def test_another_thread_without_a_scope_is_not_recorded():
+    def elsewhere():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        connections.close_all()
+
+    with capture_queries() as captured:
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+    assert captured.queries == []
+
+
+def test_call_site_exclude_skips_a_module(settings):
+    settings.PERFKIT = {"CALL_SITE_EXCLUDE": ["tests.capture.helpers"]}
+    from tests.capture import helpers
+
+    with capture_queries() as captured:
+        helpers.count_classes()  # marker: helper-call
+    [query] = captured.queries
+    expected = f"tests/capture/test_capture.py:{line_of('marker: helper-call')}"
+    assert query.call_site.location == expected
+
+
+def test_without_exclusion_the_helper_is_the_call_site(settings):
+    settings.PERFKIT = {}
+    from tests.capture import helpers
+
+    with capture_queries() as captured:
+        helpers.count_classes()
+    [query] = captured.queries
+    assert query.call_site.location.startswith("tests/capture/helpers.py:")
