@@ -29,6 +29,7 @@ import perfkit
 _USER = 0
 _LIBRARY = 1
 _PERFKIT = 2
+_THREAD_HOP = 3  # asgiref's SyncToAsync.thread_handler: frames outside it host the thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +92,17 @@ class CallSiteResolver:
         code = frame.f_code
         kind = self._kinds.get(code)
         if kind is None:
-            kind = self._classify(code.co_filename, frame.f_globals.get("__name__") or "")
+            module = frame.f_globals.get("__name__") or ""
+            kind = self._classify(code.co_filename, module, code.co_name)
             with self._lock:
                 self._kinds[code] = kind
         return kind
 
-    def _classify(self, filename: str, module: str) -> int:
+    def _classify(self, filename: str, module: str, code_name: str = "") -> int:
         if not filename or filename.startswith("<"):
             return _LIBRARY
+        if module == "asgiref.sync" and code_name == "thread_handler":
+            return _THREAD_HOP
         path = os.path.realpath(filename)
         if path.startswith(_perfkit_directory()):
             return _PERFKIT
@@ -114,21 +118,29 @@ class CallSiteResolver:
                 return _LIBRARY
         return _USER
 
-    def resolve(self, frame: FrameType | None, task: Any = None) -> CallSite:
-        """The call site for a stack whose innermost frame is ``frame``."""
+    def resolve(
+        self, frame: FrameType | None, task: Any = None, boundary: FrameType | None = None
+    ) -> CallSite:
+        """The call site for a stack whose innermost frame is ``frame``.
+
+        Frames from ``boundary`` outwards (e.g. the middleware and whoever called the
+        handler, such as a test client) do not belong to the scope and are not searched.
+        """
         fallback: FrameType | None = None
         current = frame
-        while current is not None:
+        while current is not None and current is not boundary:
             kind = self.kind(current)
             if kind == _USER:
                 return CallSite(
                     current.f_code.co_filename, current.f_lineno, current.f_code.co_name
                 )
+            if kind == _THREAD_HOP:
+                break  # code run by sync_to_async: what called it is in the awaiting task
             if kind == _LIBRARY and fallback is None:
                 fallback = current
             current = current.f_back
         if task is not None:
-            awaited = self._innermost_user_frame_of(task)
+            awaited = self._innermost_user_frame_of(task, boundary)
             if awaited is not None:
                 return awaited
         if fallback is None:
@@ -136,7 +148,7 @@ class CallSiteResolver:
         code = fallback.f_code
         return CallSite(code.co_filename, fallback.f_lineno, code.co_name, in_user_code=False)
 
-    def _innermost_user_frame_of(self, task: Any) -> CallSite | None:
+    def _innermost_user_frame_of(self, task: Any, boundary: FrameType | None) -> CallSite | None:
         try:
             awaitable = task.get_coro()
         except Exception:  # a finished or foreign task: nothing to read
@@ -146,7 +158,9 @@ class CallSiteResolver:
             frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
             if frame is None:
                 break
-            if self.kind(frame) == _USER:
+            if frame is boundary:
+                found = None  # only frames awaited from inside the scope count
+            elif self.kind(frame) == _USER:
                 found = CallSite(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
             awaitable = getattr(awaitable, "cr_await", None) or getattr(
                 awaitable, "gi_yieldfrom", None

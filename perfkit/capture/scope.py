@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from django.db import connections
@@ -39,12 +39,20 @@ class Capture:
 
     Use it as a context manager; ``queries`` fills while the scope is open and stays
     readable afterwards. Captures nest: a query is recorded by the innermost capture and
-    every capture around it. ``errors`` holds exceptions raised inside perfkit's own
-    bookkeeping (they never reach the code being observed).
+    every capture around it. ``boundary``, when given, is the frame that opened the scope
+    (the middleware's): frames outside it are never a query's call site. ``errors``
+    holds exceptions raised inside perfkit's own bookkeeping (they never reach the code
+    being observed).
     """
 
-    def __init__(self, *, call_site_exclude: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        call_site_exclude: tuple[str, ...] | None = None,
+        boundary: FrameType | None = None,
+    ) -> None:
         self.call_site_exclude = call_site_exclude
+        self.boundary = boundary
         self.queries: list[CapturedQuery] = []
         self.eager_loads: list[EagerLoad] = []
         self.errors: list[BaseException] = []
@@ -116,7 +124,7 @@ class Capture:
     def call_site(self) -> CallSite:
         """The user's call site of the code running now."""
         try:
-            return self.resolver.resolve(sys._getframe(1), self.task)
+            return self.resolver.resolve(sys._getframe(1), self.task, self.boundary)
         except Exception as error:
             self.fail(error)
             return UNKNOWN_SITE
@@ -161,7 +169,7 @@ def record_query(
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         try:
-            site = capture.resolver.resolve(sys._getframe(1), capture.task)
+            site = capture.resolver.resolve(sys._getframe(1), capture.task, capture.boundary)
             capture.record(
                 CapturedQuery(
                     sql=sql,
