@@ -135,6 +135,9 @@ def _many_get(original: Any) -> Any:
         try:
             name, kind = _describe_many(self)
             manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
+            # A many-to-many count()/exists() may query the through table directly.
+            for method in ("count", "exists"):
+                setattr(manager, method, partial(_manager_query, manager, method, name, kind))
         except Exception as error:
             _fail(error)
         return manager
@@ -168,6 +171,18 @@ def _manager_get_queryset(manager: Any, name: str, kind: RelationKind) -> Any:
     except Exception as error:
         _fail(error)
     return queryset
+
+
+def _manager_query(manager: Any, method: str, name: str, kind: RelationKind) -> Any:
+    call = partial(getattr(type(manager), method), manager)
+    if active_capture.get() is None:
+        return call()
+    try:
+        load = relation_load(manager.instance, name, kind, joinable=False)
+    except Exception as error:
+        _fail(error)
+        return call()
+    return _run_loading(load, call)
 
 
 def _forward_attribute(descriptor: Any) -> str:
