@@ -40,7 +40,11 @@ class AddIndexConcurrently(AddIndex):
     atomic = False
 
     def describe(self) -> str:
-        return f"Concurrently create index {self.index.name} on model {self.model_name}"
+        fields = ", ".join(self.index.fields)
+        return (
+            f"Concurrently create index {self.index.name} on field(s) {fields} "
+            f"of model {self.model_name}"
+        )
 
     def database_forwards(
         self,

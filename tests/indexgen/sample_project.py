@@ -1,0 +1,262 @@
+"""A small throwaway Django project in a temporary directory, driven through subprocesses.
+
+The generator writes files and runs ``makemigrations --check`` in a fresh interpreter, so
+its tests work on a copy: a ``shop`` app written here, its own settings module, and its
+own database (a SQLite file, or a fresh PostgreSQL database when ``DATABASE_URL`` names
+PostgreSQL). The real testproject is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+# An empty table is cheapest to scan; make the planner show which index it can use.
+PRICE_OUT_SCANS = ("SET enable_seqscan = off", "SET enable_bitmapscan = off")
+
+REPO = Path(__file__).resolve().parents[2]
+
+SHOP_MODELS = '''\
+"""A shop: orders listed newest first per customer."""
+
+from django.db import models
+
+
+class Stamped(models.Model):
+    created_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["created_at"], name="%(app_label)s_%(class)s_made")]
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    status = models.CharField(max_length=20)  # paid, shipped, ...
+    reference = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        # Looked up by the support desk.
+        indexes = [
+            models.Index(fields=["reference"], name="shop_order_reference_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="shipments"
+    )
+    shipped_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["order", "-shipped_at"], name="shop_ship_order_idx")]
+
+
+class Invoice(Stamped):
+    total = models.IntegerField()
+
+    def __str__(self):
+        return str(self.total)
+'''
+
+
+@dataclass
+class SampleProject:
+    root: Path
+    vendor: str
+    database_name: str
+
+    @property
+    def models_path(self) -> Path:
+        return self.root / "shop" / "models.py"
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.root / "shop" / "migrations"
+
+    def environment(self) -> dict[str, str]:
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join([str(self.root), str(REPO)])
+        environment["DJANGO_SETTINGS_MODULE"] = "shop_settings"
+        environment["PERFKIT_SAMPLE_DATABASE"] = self.database_name
+        if self.vendor == "sqlite":
+            environment.pop("DATABASE_URL", None)
+        return environment
+
+    def run(self, *args: str, python: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``python -m django ARGS`` in the project; returns the finished process."""
+        command = [python or sys.executable, "-m", "django", *args]
+        return subprocess.run(
+            command, cwd=self.root, env=self.environment(), capture_output=True, text=True
+        )
+
+    def run_python(self, code: str) -> subprocess.CompletedProcess[str]:
+        """Run ``code`` after ``django.setup()`` in the project."""
+        script = "import django\ndjango.setup()\n" + textwrap.dedent(code)
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=self.root,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
+
+    def check_and_migrate(self, *migrate_args: str) -> str:
+        """``makemigrations --check --dry-run shop`` then ``migrate shop ARGS``, in one process.
+
+        Fails the test when makemigrations reports a change or migrate fails.
+        """
+        result = self.run_python(
+            f"""
+            from django.core.management import call_command
+            call_command("makemigrations", "--check", "--dry-run", "shop")
+            print("--- migrate")
+            call_command("migrate", "shop", *{migrate_args!r})
+            """
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.startswith("No changes detected in app 'shop'\n--- migrate\n"), (
+            result.stdout
+        )
+        return result.stdout
+
+    def migration_names(self) -> list[str]:
+        return sorted(path.stem for path in self.migrations_dir.glob("0*.py"))
+
+    # -- the database, read directly -------------------------------------------------
+    def index_definitions(self, table: str) -> dict[str, str]:
+        """Index name → its SQL definition (pg_indexes / sqlite_master)."""
+        if self.vendor == "postgresql":
+            rows = self.query(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (table,)
+            )
+        else:
+            rows = self.query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                (table,),
+            )
+        return {name: definition or "" for name, definition in rows}
+
+    def explain(self, sql: str) -> str:
+        """The plan of ``sql``; on PostgreSQL with sequential scans priced out."""
+        if self.vendor == "postgresql":
+            rows = self.query(f"EXPLAIN {sql}", (), setup=PRICE_OUT_SCANS)
+            return "\n".join(row[0] for row in rows)
+        rows = self.query(f"EXPLAIN QUERY PLAN {sql}", ())
+        return "\n".join(str(row[-1]) for row in rows)
+
+    def query(
+        self, sql: str, params: tuple[object, ...], setup: tuple[str, ...] = ()
+    ) -> list[tuple]:
+        if self.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(**postgres_server(), dbname=self.database_name) as conn:
+                for statement in setup:
+                    conn.execute(statement)
+                return list(conn.execute(sql, params).fetchall())
+        with sqlite3.connect(self.database_name) as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+
+def vendor() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def postgres_server() -> dict[str, object]:
+    import dj_database_url
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    return {
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+    }
+
+
+SETTINGS = """\
+import os
+
+import dj_database_url
+
+SECRET_KEY = "sample"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = ["django.contrib.contenttypes", "perfkit", "shop"]
+_url = os.environ.get("DATABASE_URL", "")
+if _url.startswith(("postgres://", "postgresql://")):
+    DATABASES = {"default": dj_database_url.parse(_url)}
+    DATABASES["default"]["NAME"] = os.environ["PERFKIT_SAMPLE_DATABASE"]
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["PERFKIT_SAMPLE_DATABASE"],
+        }
+    }
+"""
+
+
+def build_template(directory: Path) -> SampleProject:
+    """Write the project, make its initial migration and apply it to a template database.
+
+    Tests copy the directory (with its SQLite file) or clone the PostgreSQL template
+    database, which is much faster than migrating from scratch each time.
+    """
+    (directory / "shop" / "migrations").mkdir(parents=True)
+    (directory / "shop" / "__init__.py").write_text("")
+    (directory / "shop" / "migrations" / "__init__.py").write_text("")
+    (directory / "shop" / "models.py").write_text(SHOP_MODELS)
+    (directory / "shop_settings.py").write_text(SETTINGS)
+    kind = vendor()
+    if kind == "postgresql":
+        project = SampleProject(directory, kind, _create_database())
+    else:
+        project = SampleProject(directory, kind, str(directory / "db.sqlite3"))
+    for command in (("makemigrations", "shop"), ("migrate", "shop")):
+        result = project.run(*command)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
+def create_project(template: SampleProject, destination: Path) -> SampleProject:
+    shutil.copytree(template.root, destination)
+    if template.vendor == "postgresql":
+        return SampleProject(destination, "postgresql", _create_database(template.database_name))
+    return SampleProject(destination, "sqlite", str(destination / "db.sqlite3"))
+
+
+def _create_database(template: str | None = None) -> str:
+    import psycopg
+
+    name = f"perfkit_indexgen_sample_{uuid.uuid4().hex[:10]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(**postgres_server(), dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{clone}')
+    return name
+
+
+def drop_project_database(project: SampleProject) -> None:
+    if project.vendor != "postgresql":
+        return
+    import psycopg
+
+    with psycopg.connect(**postgres_server(), dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{project.database_name}" WITH (FORCE)')
