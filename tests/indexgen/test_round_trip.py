@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.indexgen.round_trip_helpers import ok
+
 COMPOSITE = "shop_order_custome_da1929_idx"
 SINGLE = "shop_order_status_63c2c0_idx"
-
-
-def ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_descending_composite_index_round_trip(sample):

@@ -7,10 +7,11 @@ See docs/migrations.md.
 
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perfkit.indexgen.changes import AddIndexChange, IndexChange, RemoveIndexChange
 from perfkit.indexgen.errors import IndexChangeRefused, ModelsOutOfSync
@@ -38,8 +39,17 @@ class Command(BaseCommand):
             # Django's own options (--settings, -v …) belong to the top parser.
             subparser.set_defaults(**{"concurrently": None})
 
-    def run_from_argv(self, argv: list[str]) -> None:
-        super().run_from_argv(move_descending_fields(argv))
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parse_args = parser.parse_args
+
+        def parse_with_descending_fields(args: Any = None, namespace: Any = None) -> Any:
+            words = list(args) if args is not None else sys.argv[2:]
+            return parse_args(move_descending_fields(words), namespace)
+
+        # Both the shell (run_from_argv) and call_command() go through parse_args.
+        setattr(parser, "parse_args", parse_with_descending_fields)  # noqa: B010
+        return parser
 
     def handle(self, *args: Any, **options: Any) -> None:
         app_label, model_name = split_model_label(options["model"])
@@ -95,25 +105,24 @@ def add_generation_options(parser: ArgumentParser) -> None:
     )
 
 
-def move_descending_fields(argv: list[str]) -> list[str]:
+def move_descending_fields(words: list[str]) -> list[str]:
     """Let ``perfindex add app.Model -created_at`` work from the shell.
 
     argparse takes ``-created_at`` for an option. A word that starts with one dash and a
     letter and is not a short option (``-v2``, ``-h``) is a field list: move it after
     ``--`` so argparse reads it as the positional argument it is.
     """
-    if "add" not in argv[:3] or "--" in argv:
-        return argv
-    start = argv.index("add") + 1
+    if not words or words[0] != "add" or "--" in words:
+        return words
     fields = [
         word
-        for word in argv[start:]
+        for word in words[1:]
         if len(word) > 2 and word[0] == "-" and word[1].isalpha() and word[:2] not in {"-v", "-h"}
     ]
     if not fields:
-        return argv
-    rest = [word for word in argv[start:] if word not in fields]
-    return [*argv[:start], *rest, "--", *fields]
+        return words
+    rest = [word for word in words[1:] if word not in fields]
+    return ["add", *rest, "--", *fields]
 
 
 def split_model_label(label: str) -> tuple[str, str]:

@@ -1,0 +1,142 @@
+"""The models stay in step with the migrations, or every file is put back.
+
+Run through ``manage.py``-style subprocesses on a copy of the sample project, so the exit
+statuses are the real ones.
+"""
+
+from __future__ import annotations
+
+from tests.indexgen.round_trip_helpers import ok
+
+CONFLICT = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = []
+"""
+
+
+def files(sample):
+    return {path.name: path.read_text() for path in sample.root.rglob("*.py")}
+
+
+def test_descending_field_from_the_shell_and_exit_status_2(sample):
+    result = sample.run("perfindex", "add", "shop.Order", "-created_at", "--dry-run")
+    assert ok(result).startswith(
+        "Would write (dry run) shop/migrations/0002_order_shop_order_created_"
+    )
+    refused = sample.run("perfindex", "add", "shop.Order", "created")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "CommandError: shop.Order has no field 'created'. Did you mean 'created_at'?\n"
+    )
+
+
+def test_conflicting_migrations_are_refused(sample):
+    for name in ("0002_left", "0002_right"):
+        (sample.migrations_dir / f"{name}.py").write_text(CONFLICT)
+    before = files(sample)
+    result = sample.run("perfindex", "add", "shop.Order", "status")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "CommandError: Conflicting migrations in 'shop': 0002_left, 0002_right. "
+        "Run makemigrations --merge first.\n"
+    )
+    assert files(sample) == before
+
+
+def test_unmigrated_model_changes_are_refused(sample):
+    source = sample.models_path.read_text()
+    sample.models_path.write_text(source.replace("    total = models.IntegerField()\n", ""))
+    result = sample.run("perfindex", "add", "shop.Order", "status")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "CommandError: App 'shop' has model changes without a migration; "
+        "run makemigrations shop first.\n"
+    )
+
+
+def test_check_failure_restores_both_files_and_prints_the_snippet(sample):
+    # A later assignment drops what the edit appends: makemigrations then sees a change.
+    source = sample.models_path.read_text().replace(
+        "        ]\n\n    def __str__(self):\n        return self.reference",
+        "        ]\n        indexes = indexes[:1]\n\n    def __str__(self):\n"
+        "        return self.reference",
+    )
+    sample.models_path.write_text(source)
+    before = files(sample)
+    result = sample.run("perfindex", "add", "shop.Order", "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "makemigrations --check still reports changes after the edit, so every file was restored.\n"
+    )
+    assert result.stderr.endswith(
+        "Add this to the model by hand:\n"
+        "# shop.Order: add to class Meta's indexes list\n"
+        'models.Index(fields=["status"], name="shop_order_status_63c2c0_idx"),\n'
+        "CommandError: The models were not updated.\n"
+    )
+    assert files(sample) == before
+
+
+def test_source_it_cannot_edit_writes_nothing(sample):
+    source = sample.models_path.read_text().replace(
+        "class Order(models.Model):", "ORDER_INDEXES = []\n\n\nclass Order(models.Model):"
+    )
+    source = source.replace(
+        "        indexes = [\n"
+        '            models.Index(fields=["reference"], name="shop_order_reference_idx"),\n'
+        "        ]\n",
+        "        indexes = ORDER_INDEXES\n",
+    )
+    sample.models_path.write_text(source)
+    ok(sample.run("makemigrations", "shop"))  # the reference index goes away
+    before = files(sample)
+    result = sample.run("perfindex", "add", "shop.Order", "status")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "The models could not be edited (Meta.indexes is not a list literal); nothing was "
+        "written.\n"
+        "Add this to the model by hand:\n"
+        "# shop.Order: add to class Meta's indexes list\n"
+        'models.Index(fields=["status"], name="shop_order_status_63c2c0_idx"),\n'
+        "CommandError: The models were not updated.\n"
+    )
+    assert files(sample) == before
+
+
+def test_no_update_models_writes_only_the_migration(sample):
+    models_before = sample.models_path.read_text()
+    output = ok(sample.run("perfindex", "add", "shop.Order", "status", "--no-update-models"))
+    assert output.endswith(
+        "Models not updated (--no-update-models). Add by hand:\n"
+        "# shop.Order: add to class Meta's indexes list\n"
+        'models.Index(fields=["status"], name="shop_order_status_63c2c0_idx"),\n'
+    )
+    assert sample.models_path.read_text() == models_before
+    assert sample.migration_names() == [
+        "0001_initial",
+        "0002_order_shop_order_status_63c2c0_idx",
+    ]
+
+
+def test_abstract_base_keeps_its_indexes(sample):
+    ok(sample.run("perfindex", "add", "shop.Invoice", "total"))
+    source = sample.models_path.read_text()
+    assert (
+        "class Invoice(Stamped):\n"
+        "    total = models.IntegerField()\n"
+        "\n"
+        "    class Meta(Stamped.Meta):\n"
+        "        indexes = [\n"
+        "            *Stamped.Meta.indexes,\n"
+        '            models.Index(fields=["total"], name="shop_invoic_total_5048d7_idx"),\n'
+        "        ]\n"
+        "\n"
+        "    def __str__(self):\n"
+    ) in source
+    # perfindex ran makemigrations --check itself; the inherited index is still declared.
+    sample.check_and_migrate()
+    assert "shop_invoice_made" in sample.index_definitions("shop_invoice")
