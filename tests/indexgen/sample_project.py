@@ -98,11 +98,16 @@ class SampleProject:
             environment.pop("DATABASE_URL", None)
         return environment
 
-    def run(self, *args: str, python: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, extra_environment: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """``python -m django ARGS`` in the project; returns the finished process."""
-        command = [python or sys.executable, "-m", "django", *args]
         return subprocess.run(
-            command, cwd=self.root, env=self.environment(), capture_output=True, text=True
+            [sys.executable, "-m", "django", *args],
+            cwd=self.root,
+            env={**self.environment(), **(extra_environment or {})},
+            capture_output=True,
+            text=True,
         )
 
     def run_python(self, code: str) -> subprocess.CompletedProcess[str]:
@@ -161,15 +166,22 @@ class SampleProject:
         return "\n".join(str(row[-1]) for row in rows)
 
     def query(
-        self, sql: str, params: tuple[object, ...], setup: tuple[str, ...] = ()
+        self,
+        sql: str,
+        params: tuple[object, ...],
+        setup: tuple[str, ...] = (),
+        autocommit: bool = False,
     ) -> list[tuple]:
         if self.vendor == "postgresql":
             import psycopg
 
-            with psycopg.connect(**postgres_server(), dbname=self.database_name) as conn:
+            with psycopg.connect(
+                **postgres_server(), dbname=self.database_name, autocommit=autocommit
+            ) as conn:
                 for statement in setup:
                     conn.execute(statement)
-                return list(conn.execute(sql, params).fetchall())
+                cursor = conn.execute(sql, params)
+                return list(cursor.fetchall()) if cursor.description else []
         with sqlite3.connect(self.database_name) as conn:
             return list(conn.execute(sql, params).fetchall())
 
