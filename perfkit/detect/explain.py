@@ -15,7 +15,7 @@ from django.db import connections
 from perfkit.capture import CapturedQuery, excluded
 
 _COLUMN = re.compile(r'"?([A-Za-z_][A-Za-z0-9_]*)"?\s*(?:=|<|>|<=|>=|<>|!=|~~|IS|IN|= ANY)', re.I)
-_INTERESTING = ("Seq Scan", "Sort", "Hash Join", "Nested Loop", "Index Scan", "Bitmap Heap Scan")
+_CAST = re.compile(r"::[A-Za-z_][A-Za-z0-9_ ]*?(?=[\s),=<>!~]|$)")
 
 
 def explain_summary(query: CapturedQuery) -> str | None:
@@ -36,7 +36,7 @@ def explain_summary(query: CapturedQuery) -> str | None:
 
 
 def summarise_plan(plan: dict[str, Any]) -> str:
-    """Walk a JSON plan and describe its costly nodes, outermost first."""
+    """Walk a JSON plan and describe its scans and sorts in execution order."""
     parts: list[str] = []
     _walk(plan, parts)
     if not parts:
@@ -49,6 +49,9 @@ def summarise_plan(plan: dict[str, Any]) -> str:
 
 
 def _walk(node: dict[str, Any], parts: list[str]) -> None:
+    # Children first: the summary reads in execution order (scan, then sort).
+    for child in node.get("Plans", []) or []:
+        _walk(child, parts)
     kind = str(node.get("Node Type", ""))
     relation = node.get("Relation Name")
     if kind == "Seq Scan" and relation:
@@ -63,13 +66,12 @@ def _walk(node: dict[str, Any], parts: list[str]) -> None:
     elif kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan") and node.get("Index Name"):
         on = f" on {relation}" if relation else ""
         parts.append(f"{kind} using {node['Index Name']}{on}")
-    for child in node.get("Plans", []) or []:
-        _walk(child, parts)
 
 
 def _columns(condition: str) -> list[str]:
     names: list[str] = []
-    for name in _COLUMN.findall(condition):
+    bare = _CAST.sub("", condition).replace("(", " ").replace(")", " ")
+    for name in _COLUMN.findall(bare):
         if name.upper() not in ("AND", "OR", "NOT", "NULL") and name not in names:
             names.append(name)
     return names

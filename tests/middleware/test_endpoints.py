@@ -143,3 +143,12 @@ def test_allowlist_through_the_middleware(settings, received):
     Client().get("/api/naive/classes/")
     assert received == []
     assert unmatched_entries() == ["testproject/staff/*"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_explain_of_slow_reads_in_both_modes(settings, received, interface):
+    settings.PERFKIT = {"SLOW_QUERY_MS": 0, "EXPLAIN_SLOW_QUERIES": True}
+    assert get(interface, "/api/tuned/attendance/").status_code == 200
+    [slow] = [f for _, f in received if f.kind == "slow_query"]
+    assert slow.explain and "school_attendance" in slow.explain
