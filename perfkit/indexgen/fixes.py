@@ -1,0 +1,89 @@
+"""``perfaudit --fix``: turn the machine-readable fixes of audit findings into changes.
+
+An audit finding that can be fixed carries a ``fix`` mapping (see docs/audit.md); the
+three actions understood here are::
+
+    {"action": "add_index", "app_label": "school", "model": "Attendance",
+     "fields": ["student", "-created_at"], "name": None}
+    {"action": "remove_index", "app_label": "school", "model": "Attendance",
+     "name": "school_atte_status_idx"}
+    {"action": "set_db_index_false", "app_label": "school", "model": "Attendance",
+     "field": "student"}
+
+Anything else (or a malformed fix) is skipped and reported, never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from perfkit.indexgen.changes import (
+    AddIndexChange,
+    DisableFieldIndexChange,
+    IndexChange,
+    RemoveIndexChange,
+)
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """The changes to make, and the fixes that could not be turned into one."""
+
+    changes: tuple[IndexChange, ...]
+    skipped: tuple[str, ...]
+
+
+def plan_fixes(fixes: Iterable[Mapping[str, Any]]) -> FixPlan:
+    """Changes for every usable fix, in order, without duplicates."""
+    changes: list[IndexChange] = []
+    skipped: list[str] = []
+    for fix in fixes:
+        change = change_for_fix(fix)
+        if change is None:
+            skipped.append(f"not understood: {dict(fix)!r}")
+        elif change not in changes:
+            changes.append(change)
+    return FixPlan(tuple(changes), tuple(skipped))
+
+
+def change_for_fix(fix: Mapping[str, Any]) -> IndexChange | None:
+    action = fix.get("action")
+    app_label = fix.get("app_label")
+    model = fix.get("model")
+    if not isinstance(app_label, str) or not isinstance(model, str):
+        return None
+    if "." in model:  # "school.Attendance"
+        model = model.rpartition(".")[2]
+    if action == "add_index":
+        fields = fix.get("fields")
+        name = fix.get("name")
+        if (
+            isinstance(fields, Sequence)
+            and not isinstance(fields, str)
+            and fields
+            and all(isinstance(field, str) for field in fields)
+            and (name is None or isinstance(name, str))
+        ):
+            return AddIndexChange(app_label, model, tuple(fields), name or None)
+    elif action == "remove_index":
+        name = fix.get("name") or fix.get("index_name")
+        if isinstance(name, str):
+            return RemoveIndexChange(app_label, model, name)
+    elif action == "set_db_index_false":
+        field = fix.get("field")
+        if isinstance(field, str):
+            return DisableFieldIndexChange(app_label, model, field)
+    return None
+
+
+def describe_change(change: IndexChange) -> str:
+    """One line of the plan ``perfaudit --fix`` shows before asking."""
+    label = f"{change.app_label}.{change.model_name}"
+    if isinstance(change, AddIndexChange):
+        fields = ", ".join(change.fields)
+        return f"add index on {label} ({fields})" + (f" named {change.name}" if change.name else "")
+    if isinstance(change, RemoveIndexChange):
+        return f"remove index {change.index_name} from {label}"
+    return f"set db_index=False on {label}.{change.field_name}"
