@@ -226,7 +226,7 @@ else:
 """
 
 
-def build_template(directory: Path) -> SampleProject:
+def build_template(directory: Path, kind: str) -> SampleProject:
     """Write the project, make its initial migration and apply it to a template database.
 
     Tests copy the directory (with its SQLite file) or clone the PostgreSQL template
@@ -237,7 +237,6 @@ def build_template(directory: Path) -> SampleProject:
     (directory / "shop" / "migrations" / "__init__.py").write_text("")
     (directory / "shop" / "models.py").write_text(SHOP_MODELS)
     (directory / "shop_settings.py").write_text(SETTINGS)
-    kind = vendor()
     if kind == "postgresql":
         project = SampleProject(directory, kind, _create_database())
     else:

@@ -15,9 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perfkit.indexgen.changes import AddIndexChange, IndexChange, RemoveIndexChange
 from perfkit.indexgen.errors import IndexChangeRefused, ModelsOutOfSync
-from perfkit.indexgen.generate import generate
 from perfkit.indexgen.planning import parse_fields
-from perfkit.indexgen.report import print_result
 
 
 class Command(BaseCommand):
@@ -52,6 +50,7 @@ class Command(BaseCommand):
         return parser
 
     def handle(self, *args: Any, **options: Any) -> None:
+        generate, print_result = load_generator()
         app_label, model_name = split_model_label(options["model"])
         change: IndexChange
         try:
@@ -74,6 +73,21 @@ class Command(BaseCommand):
             self.stderr.write(f"{error}\nAdd this to the model by hand:\n{error.snippet}")
             raise CommandError("The models were not updated.", returncode=1) from error
         print_result(result, self.stdout)
+
+
+def load_generator() -> tuple[Any, Any]:
+    """``generate`` and ``print_result``, or a clear error when libcst is missing."""
+    try:
+        from perfkit.indexgen.generate import generate
+        from perfkit.indexgen.report import print_result
+    except ModuleNotFoundError as error:
+        if error.name != "libcst":
+            raise
+        raise CommandError(
+            "perfindex needs libcst to edit the models: pip install 'perfkit[codegen]'",
+            returncode=2,
+        ) from error
+    return generate, print_result
 
 
 def add_generation_options(parser: ArgumentParser) -> None:
