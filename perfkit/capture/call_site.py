@@ -128,8 +128,11 @@ class CallSiteResolver:
         """
         fallback: FrameType | None = None
         current = frame
+        kinds = self._kinds
         while current is not None and current is not boundary:
-            kind = self.kind(current)
+            kind = kinds.get(current.f_code)
+            if kind is None:
+                kind = self.kind(current)
             if kind == _USER:
                 return CallSite(
                     current.f_code.co_filename, current.f_lineno, current.f_code.co_name

@@ -33,6 +33,8 @@ BATCH_KEY = "perfkit_batch"  # in ModelState.__dict__
 EAGER_KEY = "perfkit_eager"  # in ModelState.__dict__: attribute -> EagerLoad
 
 _MISSING = object()
+install_recorder: Any = None  # perfkit.capture.scope's, bound by install() (no import cycle)
+record_query: Any = None
 _originals: list[tuple[Any, str, Any]] = []
 _labels: dict[tuple[type, str], str] = {}
 
@@ -201,14 +203,6 @@ def _reverse_one_is_cached(descriptor: Any, instance: Any) -> bool:
     return bool(descriptor.related.is_cached(instance))
 
 
-def _deferred_attribute(descriptor: Any) -> str:
-    return str(descriptor.field.attname)
-
-
-def _deferred_is_cached(descriptor: Any, instance: Any) -> bool:
-    return descriptor.field.attname in instance.__dict__
-
-
 def _generic_field(descriptor: Any) -> Any:
     # Django 5.2: GenericForeignKey is its own descriptor; 6.x: GenericForeignKeyDescriptor.
     return getattr(descriptor, "field", descriptor)
@@ -220,6 +214,28 @@ def _generic_attribute(descriptor: Any) -> str:
 
 def _generic_is_cached(descriptor: Any, instance: Any) -> bool:
     return bool(_generic_field(descriptor).is_cached(instance))
+
+
+def _deferred_get(original: Any) -> Any:
+    """``DeferredAttribute.__get__``: also runs for every read of a foreign key's ``*_id``
+    (a data descriptor), so the loaded case returns before anything else."""
+
+    def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
+        if (
+            instance is None
+            or self.field.attname in instance.__dict__
+            or active_capture.get() is None
+        ):
+            return original(self, instance, cls)
+        try:
+            load = relation_load(instance, self.field.attname, "deferred", False)
+        except Exception as error:
+            _fail(error)
+            return original(self, instance, cls)
+        return _run_loading(load, partial(original, self, instance, cls))
+
+    __get__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __get__
 
 
 # -- ModelIterable, the compiler, prefetching ------------------------------------------------
@@ -242,12 +258,20 @@ def _model_iterable_iter(original: Any) -> Any:
             capture.fail(error)
             yield from original(self)
             return
-        for instance in original(self):
-            try:
-                batch.rows += 1
+        if not selected and not self.chunked_fetch:
+            # The common case, kept lean: _fetch_all() lists every row anyway, so list
+            # them at C speed and mark them in one tight loop.
+            rows = list(original(self))
+            batch.rows = len(rows)
+            for instance in rows:
                 instance._state.__dict__[BATCH_KEY] = batch
-                if selected:
-                    _mark_selected(capture, instance, selected, batch, eager, "")
+            yield from rows
+            return
+        for instance in original(self):
+            batch.rows += 1
+            try:
+                instance._state.__dict__[BATCH_KEY] = batch
+                _mark_selected(capture, instance, selected, batch, eager, "")
             except Exception as error:
                 capture.fail(error)
             yield instance
@@ -313,9 +337,9 @@ def _execute_sql(original: Any) -> Any:
         if active_capture.get() is None:
             return original(self, *args, **kwargs)
         try:
-            from perfkit.capture.scope import install_recorder
-
-            install_recorder(self.connection)  # a connection of another thread, opened earlier
+            connection = self.connection
+            if record_query not in connection.execute_wrappers:
+                install_recorder(connection)  # a connection of another thread, opened earlier
             load = self.query.__dict__.get(RELATION_KEY)
         except Exception as error:
             _fail(error)
@@ -409,12 +433,15 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 
 def install() -> None:
     """Install every hook (called by the first active capture, under its lock)."""
+    global install_recorder, record_query
     if _originals:
         return
     from django.db.models import query as query_module
     from django.db.models.fields import related_descriptors as rd
     from django.db.models.query_utils import DeferredAttribute
     from django.db.models.sql.compiler import SQLCompiler
+
+    from perfkit.capture.scope import install_recorder, record_query
 
     try:
         _patch(
@@ -432,13 +459,7 @@ def install() -> None:
             ),
         )
         _patch(rd.ReverseManyToOneDescriptor, "__get__", _many_get)
-        _patch(
-            DeferredAttribute,
-            "__get__",
-            lambda o: _single_object_get(
-                o, _deferred_is_cached, _deferred_attribute, "deferred", False
-            ),
-        )
+        _patch(DeferredAttribute, "__get__", _deferred_get)
         generic = _generic_descriptor_class()
         if generic is not None:
             _patch(
