@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.usefixtures("site_data")
+
+
+def test_demo_shows_naive_findings_and_tuned_silence():
+    out = StringIO()
+    call_command("run_demo", stdout=out)
+    text = out.getvalue()
+    rows = dict(re.findall(r"^(/api/\w+/\w+/)\s+200\s+\d+\s+[\d.]+\s+(\d+)$", text, re.M))
+    assert len(rows) == 10, text
+    for url, findings in rows.items():
+        if url.startswith("/api/naive/"):
+            assert int(findings) > 0, url
+        else:
+            assert findings == "0", url
+    assert "findings (perfkit.middleware.PerfkitMiddleware):" in text
+    assert "n_plus_one school.Class.teacher at testproject/school/views.py:26: 3 queries" in text, (
+        text
+    )
