@@ -15,7 +15,7 @@ Anything else (or a malformed fix) is skipped and reported, never guessed at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,3 +87,89 @@ def describe_change(change: IndexChange) -> str:
     if isinstance(change, RemoveIndexChange):
         return f"remove index {change.index_name} from {label}"
     return f"set db_index=False on {label}.{change.field_name}"
+
+
+@dataclass(frozen=True)
+class CheckedFixPlan:
+    """The changes that passed every check, and why the others were refused."""
+
+    accepted: tuple[IndexChange, ...]
+    refused: tuple[tuple[IndexChange, str], ...]
+    skipped: tuple[str, ...]
+
+
+def check_fix_plan(plan: FixPlan) -> CheckedFixPlan:
+    """Check each change on its own, so one refused fix does not block the others."""
+    from django.db.migrations.loader import MigrationLoader
+
+    from perfkit.indexgen.errors import IndexChangeRefused
+    from perfkit.indexgen.planning import plan_changes
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    accepted: list[IndexChange] = []
+    refused: list[tuple[IndexChange, str]] = []
+    for change in plan.changes:
+        try:
+            plan_changes([*accepted, change], loader)
+        except IndexChangeRefused as error:
+            refused.append((change, str(error)))
+        else:
+            accepted.append(change)
+    return CheckedFixPlan(tuple(accepted), tuple(refused), plan.skipped)
+
+
+def plan_text(plan: CheckedFixPlan) -> str:
+    """The plan ``perfaudit --fix`` prints before it asks."""
+    if not plan.accepted:
+        lines = ["Nothing to fix: no finding carries a fix that can be applied."]
+    else:
+        lines = ["perfaudit --fix will generate migrations to:"]
+        lines += [
+            f"  {number}. {describe_change(change)}"
+            for number, change in enumerate(plan.accepted, start=1)
+        ]
+    for change, reason in plan.refused:
+        lines.append(f"  skipped: {describe_change(change)}: {reason}")
+    lines += [f"  skipped: {reason}" for reason in plan.skipped]
+    return "\n".join(lines) + "\n"
+
+
+def run_fixes(
+    fixes: Iterable[Mapping[str, Any]],
+    *,
+    assume_yes: bool,
+    ask: Callable[[str], str],
+    stdout: Any,
+    stderr: Any = None,
+    concurrently: bool | None = None,
+    dry_run: bool = False,
+    update_models: bool = True,
+) -> bool:
+    """Show the plan, ask unless ``assume_yes``, then generate. True when files were written.
+
+    Raises :class:`IndexChangeRefused` or :class:`ModelsOutOfSync` like ``generate``.
+    """
+    from perfkit.indexgen.generate import generate
+    from perfkit.indexgen.report import print_result
+
+    plan = check_fix_plan(plan_fixes(fixes))
+    stdout.write(plan_text(plan))
+    if not plan.accepted:
+        return False
+    if not dry_run and not assume_yes:
+        try:
+            answer = ask("Write these migrations? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in {"y", "yes"}:
+            stdout.write("Nothing written.\n")
+            return False
+    result = generate(
+        plan.accepted,
+        concurrently=concurrently,
+        dry_run=dry_run,
+        update_models=update_models,
+        stderr=stderr,
+    )
+    print_result(result, stdout)
+    return result.written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from perfkit.indexgen.changes import AddIndexChange, DisableFieldIndexChange, RemoveIndexChange
 from perfkit.indexgen.fixes import describe_change, plan_fixes
+from tests.indexgen.round_trip_helpers import ok
 
 
 def test_each_action_becomes_its_change_once_and_bad_fixes_are_reported():
@@ -44,3 +45,46 @@ def test_each_action_becomes_its_change_once_and_bad_fixes_are_reported():
         "remove index staff_idx from staff.Shift",
         "set db_index=False on school.Attendance.student",
     ]
+
+
+RUN_FIXES = """
+import sys
+from perfkit.indexgen.fixes import run_fixes
+
+fixes = [
+    {{"action": "add_index", "app_label": "shop", "model": "Order", "fields": ["status"]}},
+    {{"action": "set_db_index_false", "app_label": "shop", "model": "Shipment", "field": "order"}},
+    {{"action": "add_index", "app_label": "shop", "model": "Order", "fields": ["reference"]}},
+]
+written = run_fixes(fixes, assume_yes={yes}, ask=lambda prompt: print(prompt) or {answer!r},
+                    stdout=sys.stdout)
+print("written:", written)
+"""
+
+PLAN = (
+    "perfaudit --fix will generate migrations to:\n"
+    "  1. add index on shop.Order (status)\n"
+    "  2. set db_index=False on shop.Shipment.order\n"
+    "  skipped: add index on shop.Order (reference): shop.Order already has an index on "
+    "(reference): Meta.indexes entry 'shop_order_reference_idx'.\n"
+)
+
+
+def test_declined_plan_writes_nothing(sqlite_sample):
+    before = sqlite_sample.models_path.read_text()
+    result = sqlite_sample.run_python(RUN_FIXES.format(yes=False, answer="n"))
+    assert ok(result) == PLAN + "Write these migrations? [y/N] \nNothing written.\nwritten: False\n"
+    assert sqlite_sample.models_path.read_text() == before
+    assert sqlite_sample.migration_names() == ["0001_initial"]
+
+
+def test_accepted_plan_writes_one_migration_and_stays_in_step(sqlite_sample):
+    result = sqlite_sample.run_python(RUN_FIXES.format(yes=False, answer="y"))
+    output = ok(result)
+    assert output.startswith(PLAN + "Write these migrations? [y/N] \nWrote shop/migrations/")
+    assert output.endswith("written: True\n")
+    assert sqlite_sample.migration_names() == [
+        "0001_initial",
+        "0002_order_shop_order_status_63c2c0_idx_and_more",
+    ]
+    sqlite_sample.check_and_migrate()
