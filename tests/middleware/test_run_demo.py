@@ -21,6 +21,6 @@ def test_demo_shows_naive_findings_and_tuned_silence():
         else:
             assert findings == "0", url
     assert "findings (perfkit.middleware.PerfkitMiddleware):" in text
-    assert "n_plus_one school.Class.teacher at testproject/school/views.py:26: 3 queries" in text, (
+    assert "n_plus_one school.Class.teacher at testproject/school/views.py:26: 6 queries" in text, (
         text
     )
