@@ -132,6 +132,12 @@ def _plan_add(
             f"The index name {index.name!r} is already used in this project; "
             "choose another with --name."
         )
+    if _name_in_database(index.name):
+        raise IndexChangeRefused(
+            f"The database already has a relation named {index.name!r} that the migrations "
+            "do not declare (a manual index, or one left INVALID by a failed concurrent "
+            "build: see docs/migrations.md); choose another with --name or drop it."
+        )
     taken_names.add(index.name)
     return PlannedOperation(
         change=change,
@@ -178,6 +184,25 @@ def _names_in_project(state: ProjectState) -> set[str]:
         names.update(index.name for index in model_state.options.get("indexes", []))
         names.update(constraint.name for constraint in model_state.options.get("constraints", []))
     return names
+
+
+def _name_in_database(name: str) -> bool:
+    """Index names share one namespace per schema (PostgreSQL) or database (SQLite)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    queries = {
+        "postgresql": "SELECT 1 FROM pg_class WHERE relname = %s "
+        "AND relnamespace = current_schema()::regnamespace",
+        "sqlite": "SELECT 1 FROM sqlite_master WHERE name = %s",
+    }
+    query = queries.get(connection.vendor)
+    if query is None:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [name])
+            return cursor.fetchone() is not None
+    except DatabaseError:
+        return False
 
 
 def _shape_of(index: models.Index) -> IndexShape:

@@ -196,3 +196,13 @@ def test_dry_run_prints_and_writes_nothing():
     ) in output
     assert (SCHOOL / "models.py").read_text() == models_before
     assert sorted(path.name for path in (SCHOOL / "migrations").iterdir()) == migrations_before
+
+
+def test_a_name_the_database_already_has_is_refused():
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE INDEX "manual_status_idx" ON "school_attendance" ("status")')
+    assert refusal("add", "school.Attendance", "status", "--name", "manual_status_idx") == (
+        "The database already has a relation named 'manual_status_idx' that the migrations "
+        "do not declare (a manual index, or one left INVALID by a failed concurrent build: "
+        "see docs/migrations.md); choose another with --name or drop it."
+    )
