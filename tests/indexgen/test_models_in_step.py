@@ -24,7 +24,9 @@ def files(sqlite_sample):
 
 
 def test_descending_field_from_the_shell_and_exit_status_2(sqlite_sample):
-    result = sqlite_sample.run("perfindex", "add", "shop.Order", "-created_at", "--dry-run")
+    result = sqlite_sample.run(
+        "perfindex", "add", "shop.Order", "-created_at", "--dry-run", "--settings=shop_settings"
+    )
     assert ok(result).startswith(
         "Would write (dry run) shop/migrations/0002_order_shop_order_created_"
     )

@@ -8,7 +8,7 @@ See docs/migrations.md.
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser
+from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -34,8 +34,7 @@ class Command(BaseCommand):
         remove.add_argument("index_name", metavar="INDEX_NAME")
         for subparser in (add, remove):
             add_generation_options(subparser)
-            # Django's own options (--settings, -v …) belong to the top parser.
-            subparser.set_defaults(**{"concurrently": None})
+            add_django_options(subparser)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -137,6 +136,19 @@ def move_descending_fields(words: list[str]) -> list[str]:
         return words
     rest = [word for word in words[1:] if word not in fields]
     return ["add", *rest, "--", *fields]
+
+
+def add_django_options(parser: ArgumentParser) -> None:
+    """Accept Django's own options after the action too (``add … --settings=…``).
+
+    argparse hands everything after ``add``/``remove`` to the subparser; SUPPRESS keeps
+    the values the top parser already set when an option is not repeated here.
+    """
+    parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=SUPPRESS)
+    for flag in ("--traceback", "--no-color", "--force-color", "--skip-checks"):
+        parser.add_argument(flag, action="store_true", default=SUPPRESS, help=SUPPRESS)
+    for option in ("--settings", "--pythonpath"):
+        parser.add_argument(option, default=SUPPRESS, help=SUPPRESS)
 
 
 def split_model_label(label: str) -> tuple[str, str]:
