@@ -7,6 +7,8 @@ in every pass (the round trips in test_round_trip.py cover PostgreSQL).
 
 from __future__ import annotations
 
+import os
+
 from tests.indexgen.round_trip_helpers import ok
 
 CONFLICT = """\
@@ -143,3 +145,21 @@ def test_abstract_base_keeps_its_indexes(sqlite_sample):
     # perfindex ran makemigrations --check itself; the inherited index is still declared.
     sqlite_sample.check_and_migrate()
     assert "shop_invoice_made" in sqlite_sample.index_definitions("shop_invoice")
+
+
+def test_the_configured_formatter_runs_on_the_migration_as_makemigrations_runs_it(sqlite_sample):
+    """Django's run_formatters calls black when it is on PATH; a stand-in records the call."""
+    bin_dir = sqlite_sample.root / "bin"
+    bin_dir.mkdir()
+    calls = sqlite_sample.root / "black-calls.txt"
+    black = bin_dir / "black"
+    black.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\n')
+    black.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    ok(
+        sqlite_sample.run(
+            "perfindex", "add", "shop.Order", "status", extra_environment={"PATH": path}
+        )
+    )
+    migration = sqlite_sample.migrations_dir / "0002_order_shop_order_status_63c2c0_idx.py"
+    assert calls.read_text() == f"--fast -- {migration}\n"
