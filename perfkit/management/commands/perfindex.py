@@ -158,3 +158,74 @@ def split_model_label(label: str) -> tuple[str, str]:
             f"Expected app_label.Model (e.g. school.Attendance), got {label!r}.", returncode=2
         )
     return app_label, model_name
+
+
+# -- perfaudit --fix: the options and the handling, kept here so perfaudit stays thin ----
+
+
+def add_fix_options(parser: ArgumentParser) -> None:
+    """``--fix``, ``--yes`` and the generation options, for ``perfaudit``."""
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="Generate migrations for every fixable finding (shows the plan, then asks).",
+    )
+    parser.add_argument("--yes", action="store_true", help="With --fix: do not ask.")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--concurrently",
+        dest="concurrently",
+        action="store_true",
+        default=None,
+        help="With --fix: concurrent index operations (default on PostgreSQL).",
+    )
+    group.add_argument(
+        "--no-concurrently",
+        dest="concurrently",
+        action="store_false",
+        help="With --fix: plain index operations (default off PostgreSQL).",
+    )
+    parser.add_argument(
+        "--no-update-models",
+        dest="update_models",
+        action="store_false",
+        help="With --fix: write only the migrations; print what to add to the models.",
+    )
+
+
+def apply_audit_fixes(command: BaseCommand, fixes: list[Any], options: dict[str, Any]) -> bool:
+    """Run ``perfaudit --fix`` for the findings' ``fix`` mappings; True when files were written."""
+    try:
+        from perfkit.indexgen.fixes import run_fixes
+    except ModuleNotFoundError as error:  # pragma: no cover - libcst is in the codegen extra
+        if error.name != "libcst":
+            raise
+        raise CommandError(
+            "--fix needs libcst: pip install 'perfkit[codegen]'", returncode=2
+        ) from error
+    try:
+        return run_fixes(
+            [fix for fix in fixes if isinstance(fix, dict)],
+            assume_yes=options.get("yes", False),
+            ask=lambda prompt: ask_on(command, prompt),
+            stdout=command.stdout,
+            stderr=command.stderr,
+            concurrently=options.get("concurrently"),
+            dry_run=options.get("dry_run", False),
+            update_models=options.get("update_models", True),
+        )
+    except IndexChangeRefused as error:
+        raise CommandError(str(error), returncode=2) from error
+    except ModelsOutOfSync as error:
+        command.stderr.write(f"{error}\nAdd this to the models by hand:\n{error.snippet}")
+        raise CommandError("The models were not updated.", returncode=1) from error
+
+
+def ask_on(command: BaseCommand, prompt: str) -> str:
+    """Ask on the command's own stdout; read one line of standard input."""
+    command.stdout.write(prompt, ending="")
+    command.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
