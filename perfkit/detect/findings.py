@@ -41,10 +41,12 @@ class Finding:
     def message(self) -> str:
         """One line for humans: what, where, how many, and the fix."""
         subject = self.relation or _short(self.fingerprint or self.sql)
-        text = (
-            f"{self.kind} {subject} at {self.location}: "
-            f"{self.count} {'query' if self.count == 1 else 'queries'}, {self.total_ms:.1f} ms"
-        )
+        if self.kind == "unused_eager_load":
+            size = f"{self.count} {'object' if self.count == 1 else 'objects'}"
+        else:
+            unit = "query" if self.count == 1 else "queries"
+            size = f"{self.count} {unit}, {self.total_ms:.1f} ms"
+        text = f"{self.kind} {subject} at {self.location}: {size}"
         if self.explain:
             text += f"; plan: {self.explain}"
         return f"{text}. {self.suggestion}"

@@ -8,6 +8,7 @@ nplusone differential test runs the same functions.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -171,6 +172,20 @@ def iterator_values_and_friends():
     print(list(Teacher.objects.none()))
 
 
+def other_querysets():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # select_related() without fields: deprecated in 6.1
+        everything = list(Class.objects.select_related())
+    for school_class in everything:
+        print(school_class.teacher.email)
+    print([t.email for t in Teacher.objects.raw("SELECT * FROM school_teacher")])
+    print(list(Class.objects.filter(pk=1).union(Class.objects.filter(pk=2))))
+    print(list(Class.objects.values("teacher").distinct()), Class.objects.exists())
+    print(list(Enrollment.objects.dates("enrolled_on", "month")))
+    first = Class.objects.select_related("teacher").prefetch_related("students").first()
+    print(first.teacher.email, list(first.students.all()))
+
+
 def prefetched_generic_relation():
     for entry in JournalEntry.objects.prefetch_related("comments"):
         print(list(entry.comments.all()))
@@ -179,6 +194,12 @@ def prefetched_generic_relation():
 
 
 # -- async ----------------------------------------------------------------------------------
+async def async_querysets():
+    print([c async for c in Class.objects.select_related("teacher").aiterator()])
+    print([row async for row in Class.objects.values("name")])
+    print(await Class.objects.prefetch_related("students").afirst(), await Class.objects.acount())
+
+
 async def async_loops():
     async for school_class in Class.objects.all():
         await Teacher.objects.aget(pk=school_class.teacher_id)  # expect: aget
@@ -220,4 +241,5 @@ EXPECTED: dict[object, tuple[tuple[str, str | None, str], ...]] = {
     single_object_one_plus_one: (),
     iterator_values_and_friends: (),
     prefetched_generic_relation: (),
+    other_querysets: (),
 }

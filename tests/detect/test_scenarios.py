@@ -36,3 +36,19 @@ def test_async_for_and_aget_are_located_in_the_coroutine(school):
         for kind, relation, marker in scenarios.ASYNC_EXPECTED
     )
     assert found == wanted, [f.message for f in report.findings]
+
+
+def test_async_querysets_are_observed_without_harm(school):
+    async def run():
+        with perfkit.detect() as report:
+            await scenarios.async_querysets()
+        return report
+
+    report = async_to_sync(run)()
+    assert report.errors == []
+    assert report.queries == 5
+    # Nothing read the prefetched students of the first class, nor the teachers.
+    assert sorted((f.kind, f.relation) for f in report.findings) == [
+        ("unused_eager_load", "school.Class.students"),
+        ("unused_eager_load", "school.Class.teacher"),
+    ]
