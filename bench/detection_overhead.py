@@ -2,7 +2,9 @@
 
 One worker process per variant (each needs its own INSTALLED_APPS/MIDDLEWARE, and zeal
 and nplusone patch Django for good); the parent interleaves rounds between them so that
-a busy machine slows every variant alike, then reports the median request time:
+a busy machine slows every variant alike, then reports the median request time, its
+ratio to ``absent``, and the paired ratio (per round, the variant's median over
+``absent``'s median in the same round; the median of those):
 
 - ``absent``: no detection middleware;
 - ``perfkit disabled``: PerfkitMiddleware with ``PERFKIT = {"ENABLED": False}``;
@@ -162,15 +164,23 @@ def main() -> None:
         assert process.stdout is not None
         queries[name] = json.loads(process.stdout.readline())["queries"]
     timings: dict[str, list[float]] = {name: [] for name in names}
+    # Per round, each variant's median over the absent median of the same round: robust
+    # to the machine's load drifting between rounds.
+    paired: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(arguments.rounds):
         order = names[:]
         random.shuffle(order)
+        round_medians = {}
         for name in order:
             process = processes[name]
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(f"{arguments.requests}\n")
             process.stdin.flush()
-            timings[name].extend(json.loads(process.stdout.readline()))
+            batch = json.loads(process.stdout.readline())
+            timings[name].extend(batch)
+            round_medians[name] = statistics.median(batch)
+        for name in names:
+            paired[name].append(round_medians[name] / round_medians["absent"])
     for process in processes.values():
         assert process.stdin is not None
         process.stdin.close()
@@ -179,12 +189,21 @@ def main() -> None:
     rows = []
     for name in names:
         median = statistics.median(timings[name])
-        rows.append([name, queries[name], len(timings[name]), median, median / absent])
+        rows.append(
+            [
+                name,
+                queries[name],
+                len(timings[name]),
+                median,
+                median / absent,
+                statistics.median(paired[name]),
+            ]
+        )
     import django
 
     harness.report(
         "detection_overhead",
-        ["variant", "queries", "requests", "median ms", "ratio to absent"],
+        ["variant", "queries", "requests", "median ms", "ratio to absent", "paired ratio"],
         rows,
         django=django.get_version(),
         rounds=arguments.rounds,
