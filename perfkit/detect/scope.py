@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -14,6 +15,7 @@ from perfkit.detect.options import DetectionOptions
 from perfkit.detect.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("perfkit")
 
 
 class detect:
@@ -36,6 +38,11 @@ class detect:
     Used as a decorator, every call is its own scope (also for ``async def``).
     """
 
+    def __new__(cls, func: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        if func is not None:  # @perfkit.detect without parentheses: a plain wrapper
+            return cls(**kwargs).decorate(func)
+        return super().__new__(cls)
+
     def __init__(
         self,
         func: Callable[..., Any] | None = None,
@@ -51,18 +58,11 @@ class detect:
             DetectionOptions().with_overrides(**overrides)  # unknown names fail here, early
         self.report = Report()
         self.capture: Capture | None = None
-        self._func = func
-        if func is not None:
-            functools.update_wrapper(self, func)
 
     def _fresh(self) -> detect:
         return detect(action=self.action, options=self._options, **self._overrides)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._func is not None:  # @perfkit.detect without parentheses
-            with self._fresh():
-                return self._func(*args, **kwargs)
-        [func] = args
+    def __call__(self, func: F) -> F:
         return self.decorate(func)
 
     def decorate(self, func: F) -> F:
@@ -97,7 +97,11 @@ class detect:
         capture = self.capture
         assert capture is not None
         capture.close()
-        finished = build_report(capture, self.options)
+        try:
+            finished = build_report(capture, self.options)
+        except Exception as error:  # a bug in perfkit must not break the code it watched
+            logger.exception("perfkit: detection failed; the report is empty")
+            finished = Report(queries=capture.query_count, errors=[error])
         for name in vars(finished):
             setattr(self.report, name, getattr(finished, name))
         if exc_type is None:

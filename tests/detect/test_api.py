@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
 
 import pytest
@@ -154,3 +155,29 @@ def test_options_from_settings_read_perfkit(settings):
     assert options.n_plus_one_threshold == 7
     assert options.allowlist == ("a.B.c",)
     assert options.slow_query_ms == 5
+
+
+def test_bare_decorator_on_a_coroutine_function_keeps_the_scope_open(classes):
+    seen = []
+
+    @perfkit.detect
+    async def view():
+        from perfkit.capture import current_capture
+
+        seen.append(current_capture())
+        return await sync_to_async(teacher_loop)()
+
+    assert len(async_to_sync(view)()) == 3
+    assert seen[0] is not None
+
+
+def test_a_bug_in_detection_does_not_break_the_block(classes, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(sys.modules["perfkit.detect.act"], "find_problems", broken)
+    with perfkit.detect(action="raise") as report:
+        teacher_loop()
+    assert report.findings == []
+    assert report.queries == 4
+    assert "detection failed" in caplog.text
