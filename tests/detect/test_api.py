@@ -24,7 +24,7 @@ def classes():
 
 
 def teacher_loop():
-    return [c.teacher.last_name for c in Class.objects.all()]
+    return [c.teacher.last_name for c in Class.objects.all()]  # line: teacher-loop
 
 
 def test_public_names():
@@ -181,3 +181,15 @@ def test_a_bug_in_detection_does_not_break_the_block(classes, monkeypatch, caplo
     assert report.findings == []
     assert report.queries == 4
     assert "detection failed" in caplog.text
+
+
+def test_call_site_of_code_run_through_sync_to_async(classes):
+    async def view():
+        with perfkit.detect() as report:
+            await sync_to_async(teacher_loop)()
+        return report
+
+    [finding] = async_to_sync(view)().findings
+    with open(__file__) as source:
+        line = next(n for n, text in enumerate(source, 1) if text.rstrip().endswith("teacher-loop"))
+    assert finding.location == f"tests/detect/test_api.py:{line}"
