@@ -8,6 +8,7 @@ PostgreSQL). The real testproject is never touched.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -139,6 +140,25 @@ class SampleProject:
             result.stdout
         )
         return result.stdout
+
+    def round_trip(
+        self, tables: list[str], queries: list[str], sqlmigrate: str | None = None
+    ) -> dict:
+        """In one process: [sqlmigrate], makemigrations --check, migrate, look, migrate
+        back to 0001, look again. Returns what it saw (see inspect_round_trip.py).
+
+        One interpreter instead of five keeps the suite fast on a busy machine.
+        """
+        arguments = json.dumps({"tables": tables, "queries": queries, "sqlmigrate": sqlmigrate})
+        result = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("inspect_round_trip.py")), arguments],
+            cwd=self.root,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return json.loads(result.stdout.splitlines()[-1])
 
     def migration_names(self) -> list[str]:
         return sorted(path.stem for path in self.migrations_dir.glob("0*.py"))

@@ -15,13 +15,19 @@ COMPOSITE = "shop_order_custome_da1929_idx"
 SINGLE = "shop_order_status_63c2c0_idx"
 
 
+COMPOSITE_QUERY = (
+    "SELECT id FROM shop_order WHERE customer_id = 1 ORDER BY created_at DESC LIMIT 10"
+)
+CLEAN = "No changes detected in app 'shop'\n"
+
+
 def test_descending_composite_index_round_trip(sample):
     output = ok(sample.run("perfindex", "add", "shop.Order", "customer,-created_at"))
     assert f"shop/migrations/0002_order_{COMPOSITE}.py" in output
 
-    sql = ok(sample.run("sqlmigrate", "shop", "0002"))
+    seen = sample.round_trip(["shop_order"], [COMPOSITE_QUERY], sqlmigrate="0002")
     if sample.vendor == "postgresql":
-        assert sql == (
+        assert seen["sqlmigrate"] == (
             "--\n"
             f"-- Concurrently create index {COMPOSITE} on field(s) customer, -created_at"
             " of model order\n"
@@ -30,7 +36,7 @@ def test_descending_composite_index_round_trip(sample):
             ' ("customer_id", "created_at" DESC);\n'
         )
     else:
-        assert sql == (
+        assert seen["sqlmigrate"] == (
             "BEGIN;\n"
             "--\n"
             f"-- Create index {COMPOSITE} on field(s) customer, -created_at of model order\n"
@@ -38,22 +44,20 @@ def test_descending_composite_index_round_trip(sample):
             f'CREATE INDEX "{COMPOSITE}" ON "shop_order" ("customer_id", "created_at" DESC);\n'
             "COMMIT;\n"
         )
+    assert seen["makemigrations"] == CLEAN
 
-    sample.check_and_migrate()
-    definition = sample.index_definitions("shop_order")[COMPOSITE]
+    definition = seen["after"]["indexes"][COMPOSITE]
     if sample.vendor == "postgresql":
         assert definition.endswith("USING btree (customer_id, created_at DESC)")
     else:
         assert definition.endswith('("customer_id", "created_at" DESC)')
-    plan = sample.explain(
-        "SELECT id FROM shop_order WHERE customer_id = 1 ORDER BY created_at DESC LIMIT 10"
-    )
+    plan = seen["after"]["plans"][COMPOSITE_QUERY]
     assert COMPOSITE in plan
     # The index hands rows over already in order: no sort step.
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
-    ok(sample.run("migrate", "shop", "0001"))
-    assert COMPOSITE not in sample.index_definitions("shop_order")
+    assert COMPOSITE not in seen["back"]["indexes"]
+    assert COMPOSITE not in seen["back"]["plans"][COMPOSITE_QUERY]
 
 
 def test_single_field_concurrent_index_round_trip(sample):
@@ -63,15 +67,14 @@ def test_single_field_concurrent_index_round_trip(sample):
     assert "\n    atomic = False\n" in content
     assert "perfkit.indexgen.operations.AddIndexConcurrently(" in content
 
-    sample.check_and_migrate()
-    definition = sample.index_definitions("shop_order")[SINGLE]
-    assert definition.endswith(
+    query = "SELECT id FROM shop_order WHERE status = 'paid'"
+    seen = sample.round_trip(["shop_order"], [query])
+    assert seen["makemigrations"] == CLEAN
+    assert seen["after"]["indexes"][SINGLE].endswith(
         "USING btree (status)" if sample.vendor == "postgresql" else '("status")'
     )
-    assert SINGLE in sample.explain("SELECT id FROM shop_order WHERE status = 'paid'")
-
-    ok(sample.run("migrate", "shop", "0001"))
-    assert SINGLE not in sample.index_definitions("shop_order")
+    assert SINGLE in seen["after"]["plans"][query]
+    assert SINGLE not in seen["back"]["indexes"]
 
 
 def test_removal_round_trip(sample):
@@ -87,22 +90,20 @@ def test_removal_round_trip(sample):
     assert "shop_order_reference_idx" not in source
     assert "        # Looked up by the support desk.\n        indexes = []\n" in source
 
+    seen = sample.round_trip(["shop_order"], [query], sqlmigrate="0002")
     statement = (
         'DROP INDEX CONCURRENTLY IF EXISTS "shop_order_reference_idx";'
         if sample.vendor == "postgresql"
         else 'DROP INDEX "shop_order_reference_idx";'
     )
-    assert ok(sample.run("sqlmigrate", "shop", "0002")) == (
+    assert seen["sqlmigrate"] == (
         f"--\n-- Concurrently remove index shop_order_reference_idx from order\n--\n{statement}\n"
     )
-
-    sample.check_and_migrate()
-    assert "shop_order_reference_idx" not in sample.index_definitions("shop_order")
-    assert "shop_order_reference_idx" not in sample.explain(query)
-
-    ok(sample.run("migrate", "shop", "0001"))
-    assert "shop_order_reference_idx" in sample.index_definitions("shop_order")
-    assert "shop_order_reference_idx" in sample.explain(query)
+    assert seen["makemigrations"] == CLEAN
+    assert "shop_order_reference_idx" not in seen["after"]["indexes"]
+    assert "shop_order_reference_idx" not in seen["after"]["plans"][query]
+    assert "shop_order_reference_idx" in seen["back"]["indexes"]
+    assert "shop_order_reference_idx" in seen["back"]["plans"][query]
 
 
 def test_foreign_key_db_index_false_round_trip(sample):
@@ -128,14 +129,12 @@ def test_foreign_key_db_index_false_round_trip(sample):
         "    )\n"
     ) in source
 
-    sample.check_and_migrate()
-    assert fk_index not in sample.index_definitions("shop_shipment")
-    assert "shop_ship_order_idx" in sample.explain(
-        "SELECT id FROM shop_shipment WHERE order_id = 1"
-    )
-
-    ok(sample.run("migrate", "shop", "0001"))
-    assert fk_index in sample.index_definitions("shop_shipment")
+    query = "SELECT id FROM shop_shipment WHERE order_id = 1"
+    seen = sample.round_trip(["shop_shipment"], [query])
+    assert seen["makemigrations"] == CLEAN
+    assert fk_index not in seen["after"]["indexes"]
+    assert "shop_ship_order_idx" in seen["after"]["plans"][query]
+    assert fk_index in seen["back"]["indexes"]
 
 
 @pytest.mark.postgres
