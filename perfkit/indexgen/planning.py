@@ -125,8 +125,6 @@ def _plan_add(
                 if shape != existing_shape
                 else f"{label} already has an index on {_describe_shape(shape)}: {description}."
             )
-    if any(shape in (other, _reversed(other)) for other in planned_shapes):
-        raise IndexChangeRefused(f"The index on {_describe_shape(shape)} is requested twice.")
     if index.name in taken_names:
         raise IndexChangeRefused(
             f"The index name {index.name!r} is already used in this project; "
@@ -138,6 +136,15 @@ def _plan_add(
             "do not declare (a manual index, or one left INVALID by a failed concurrent "
             "build: see docs/migrations.md); choose another with --name or drop it."
         )
+    for existing_shape, description in _present_shapes(model):
+        if shape in (existing_shape, _reversed(existing_shape)):
+            raise IndexChangeRefused(
+                f"{label} already has an index on {_describe_shape(existing_shape)}: "
+                f"{description}, which the migrations do not declare. Declare it in "
+                "Meta.indexes (with a migration that adopts it) rather than building a twin."
+            )
+    if any(shape in (other, _reversed(other)) for other in planned_shapes):
+        raise IndexChangeRefused(f"The index on {_describe_shape(shape)} is requested twice.")
     taken_names.add(index.name)
     return PlannedOperation(
         change=change,
@@ -184,6 +191,54 @@ def _names_in_project(state: ProjectState) -> set[str]:
         names.update(index.name for index in model_state.options.get("indexes", []))
         names.update(constraint.name for constraint in model_state.options.get("constraints", []))
     return names
+
+
+# Indexes that are not plain B-trees over columns: they do not serve what a plain one does.
+_SPECIAL_INDEXES = {
+    "postgresql": """
+        SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = %s::regclass
+          AND (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL OR EXISTS (
+              SELECT 1 FROM unnest(i.indclass) AS used(opclass)
+              JOIN pg_opclass o ON o.oid = used.opclass WHERE NOT o.opcdefault))
+    """,
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+    "AND sql LIKE '% WHERE %'",
+}
+
+
+def _present_shapes(model: type[models.Model]) -> Iterable[tuple[IndexShape, str]]:
+    """Plain B-tree indexes the database has on the model's table, as field shapes."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    table = model._meta.db_table
+    special_query = _SPECIAL_INDEXES.get(connection.vendor)
+    try:
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, table)
+            special: set[str] = set()
+            if special_query is not None:
+                cursor.execute(special_query, [table])
+                special = {row[0] for row in cursor.fetchall()}
+    except DatabaseError:
+        return
+    field_of_column = {field.column: field.name for field in model._meta.concrete_fields}
+    for name, details in constraints.items():
+        columns = details.get("columns") or []
+        if (
+            not details.get("index")
+            or details.get("type") not in {"idx", "btree"}
+            or details.get("definition")
+            or name in special
+            or not columns
+            or any(column not in field_of_column for column in columns)
+        ):
+            continue
+        orders = details.get("orders") or ["ASC"] * len(columns)
+        shape = tuple(
+            (field_of_column[column], order == "DESC")
+            for column, order in zip(columns, orders, strict=False)
+        )
+        yield shape, f"the index {name!r} in the database"
 
 
 def _name_in_database(name: str) -> bool:

@@ -206,3 +206,24 @@ def test_a_name_the_database_already_has_is_refused():
         "do not declare (a manual index, or one left INVALID by a failed concurrent build: "
         "see docs/migrations.md); choose another with --name or drop it."
     )
+
+
+def test_an_equal_index_only_the_database_has_is_refused():
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE INDEX "manual_created" ON "school_attendance" ("created_at" DESC)')
+    assert refusal("add", "school.Attendance", "created_at") == (
+        "school.Attendance already has an index on (created_at DESC): the index "
+        "'manual_created' in the database, which the migrations do not declare. Declare it "
+        "in Meta.indexes (with a migration that adopts it) rather than building a twin."
+    )
+
+
+def test_a_partial_index_in_the_database_does_not_count_as_equal():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'CREATE INDEX "manual_late" ON "school_attendance" ("created_at") '
+            "WHERE \"status\" = 'late'"
+        )
+    stdout = io.StringIO()
+    call_command("perfindex", "add", "school.Attendance", "created_at", "--dry-run", stdout=stdout)
+    assert "Would write (dry run)" in stdout.getvalue()
