@@ -4,7 +4,10 @@ One worker process per variant (each needs its own INSTALLED_APPS/MIDDLEWARE, an
 and nplusone patch Django for good); the parent interleaves rounds between them so that
 a busy machine slows every variant alike, then reports the median request time, its
 ratio to ``absent``, and the paired ratio (per round, the variant's median over
-``absent``'s median in the same round; the median of those):
+``absent``'s median in the same round; the median of those), and the same for the
+worker's CPU time (``time.process_time``: the work done in the Django process, which
+the database server's load and other processes on a shared machine disturb far less
+than wall time):
 
 - ``absent``: no detection middleware;
 - ``perfkit disabled``: PerfkitMiddleware with ``PERFKIT = {"ENABLED": False}``;
@@ -113,13 +116,14 @@ def worker(variant: str) -> None:
     urlpatterns.append(path("bench/", two_hundred_queries))
     client = Client()
 
-    def one_request() -> float:
-        started = time.perf_counter()
+    def one_request() -> tuple[float, float]:
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get("/bench/")
         elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.process_time() - cpu_started) * 1000
         assert response.status_code == 200, response.status_code
         reset_queries()
-        return elapsed
+        return elapsed, cpu
 
     executed: list[str] = []
 
@@ -164,6 +168,7 @@ def main() -> None:
         assert process.stdout is not None
         queries[name] = json.loads(process.stdout.readline())["queries"]
     timings: dict[str, list[float]] = {name: [] for name in names}
+    cpu_timings: dict[str, list[float]] = {name: [] for name in names}
     # Per round, each variant's median over the absent median of the same round: robust
     # to the machine's load drifting between rounds.
     paired: dict[str, list[float]] = {name: [] for name in names}
@@ -177,8 +182,9 @@ def main() -> None:
             process.stdin.write(f"{arguments.requests}\n")
             process.stdin.flush()
             batch = json.loads(process.stdout.readline())
-            timings[name].extend(batch)
-            round_medians[name] = statistics.median(batch)
+            timings[name].extend(wall for wall, _ in batch)
+            cpu_timings[name].extend(cpu for _, cpu in batch)
+            round_medians[name] = statistics.median(wall for wall, _ in batch)
         for name in names:
             paired[name].append(round_medians[name] / round_medians["absent"])
     for process in processes.values():
@@ -186,9 +192,11 @@ def main() -> None:
         process.stdin.close()
         process.wait()
     absent = statistics.median(timings["absent"])
+    absent_cpu = statistics.median(cpu_timings["absent"])
     rows = []
     for name in names:
         median = statistics.median(timings[name])
+        cpu = statistics.median(cpu_timings[name])
         rows.append(
             [
                 name,
@@ -197,13 +205,24 @@ def main() -> None:
                 median,
                 median / absent,
                 statistics.median(paired[name]),
+                cpu,
+                cpu / absent_cpu,
             ]
         )
     import django
 
     harness.report(
         "detection_overhead",
-        ["variant", "queries", "requests", "median ms", "ratio to absent", "paired ratio"],
+        [
+            "variant",
+            "queries",
+            "requests",
+            "median ms",
+            "ratio to absent",
+            "paired ratio",
+            "median CPU ms",
+            "CPU ratio",
+        ],
         rows,
         django=django.get_version(),
         rounds=arguments.rounds,
