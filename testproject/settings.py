@@ -82,6 +82,15 @@ REST_FRAMEWORK = {
 
 PERFKIT: dict[str, object] = {}
 
+# django-debug-toolbar with perfkit's panel (docs/browser.md): opt in with
+# PERFKIT_TOOLBAR=1 while DEBUG, so tests and `manage.py check` never depend on it.
+if DEBUG and os.environ.get("PERFKIT_TOOLBAR") == "1":
+    from debug_toolbar.settings import PANELS_DEFAULTS
+
+    INSTALLED_APPS.append("debug_toolbar")
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS, "perfkit.contrib.debug_toolbar.panel.PerfkitPanel"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
@@ -25,3 +26,8 @@ urlpatterns = [
     path("api/naive/", include(naive.urls)),
     path("api/tuned/", include(tuned.urls)),
 ]
+
+if "debug_toolbar" in settings.INSTALLED_APPS:  # PERFKIT_TOOLBAR=1 (docs/browser.md)
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()
