@@ -33,7 +33,7 @@ from perfkit.indexgen.changes import (
     IndexChange,
     RemoveIndexChange,
 )
-from perfkit.indexgen.errors import ModelsOutOfSync
+from perfkit.indexgen.errors import IndexChangeRefused, ModelsOutOfSync
 from perfkit.indexgen.migration_files import MigrationFile, build_migration_files
 from perfkit.indexgen.planning import PlannedOperation, plan_changes
 
@@ -110,6 +110,9 @@ def generate(
             written=False,
             manual_snippet="" if update_models else snippet,
         )
+    for migration in migration_files:
+        if migration.path.exists():
+            raise IndexChangeRefused(f"{migration.path} already exists; nothing was written.")
     _write_all(migration_files, edits, stderr)
     if update_models:
         problem = makemigrations_check_problem(sorted({step.app_label for step in planned}))
