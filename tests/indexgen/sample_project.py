@@ -111,13 +111,14 @@ class SampleProject:
             text=True,
         )
 
-    def run_python(self, code: str) -> subprocess.CompletedProcess[str]:
+    def run_python(self, code: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         """Run ``code`` after ``django.setup()`` in the project."""
         script = "import django\ndjango.setup()\n" + textwrap.dedent(code)
         return subprocess.run(
             [sys.executable, "-c", script],
             cwd=self.root,
             env=self.environment(),
+            input=stdin,
             capture_output=True,
             text=True,
         )

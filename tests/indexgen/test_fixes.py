@@ -88,3 +88,34 @@ def test_accepted_plan_writes_one_migration_and_stays_in_step(sqlite_sample):
         "0002_order_shop_order_status_63c2c0_idx_and_more",
     ]
     sqlite_sample.check_and_migrate()
+
+
+APPLY_AUDIT_FIXES = """
+from django.core.management.base import BaseCommand, CommandError
+from perfkit.management.commands.perfindex import apply_audit_fixes
+
+fixes = {fixes!r}
+try:
+    print("written:", apply_audit_fixes(BaseCommand(), fixes, {{"yes": False}}))
+except CommandError as error:
+    print("exit", error.returncode, error)
+"""
+
+
+def test_perfaudit_glue_asks_on_stdin(sqlite_sample):
+    fixes = [{"action": "add_index", "app_label": "shop", "model": "Order", "fields": ["status"]}]
+    result = sqlite_sample.run_python(APPLY_AUDIT_FIXES.format(fixes=fixes), stdin="yes\n")
+    output = ok(result)
+    assert output.startswith(
+        "perfaudit --fix will generate migrations to:\n"
+        "  1. add index on shop.Order (status)\n"
+        "Write these migrations? [y/N] Wrote shop/migrations/0002_order_shop_order_status_"
+    )
+    assert output.endswith("written: True\n")
+
+
+def test_perfaudit_glue_without_an_answer_writes_nothing(sqlite_sample):
+    fixes = [{"action": "add_index", "app_label": "shop", "model": "Order", "fields": ["status"]}]
+    result = sqlite_sample.run_python(APPLY_AUDIT_FIXES.format(fixes=fixes), stdin="")
+    assert ok(result).endswith("Write these migrations? [y/N] Nothing written.\nwritten: False\n")
+    assert sqlite_sample.migration_names() == ["0001_initial"]
