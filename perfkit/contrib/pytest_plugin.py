@@ -348,7 +348,6 @@ class PerfkitPlugin:
             return
         updated = self.baseline.replaced(self.observed, self.recorded_entries())
         save_baseline(self.settings.baseline_path, updated)
-        self.recorded = updated
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker:
