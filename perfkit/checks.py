@@ -64,3 +64,10 @@ def register() -> None:
     from perfkit.detect.checks import check_detection_settings
 
     register_check(Tags.compatibility)(check_detection_settings)
+    try:
+        import rest_framework  # noqa: F401  (the paginators need DRF)
+    except ImportError:
+        return
+    from perfkit.pagination.checks import check_paginated_orderings
+
+    register_check(Tags.compatibility)(check_paginated_orderings)

@@ -81,6 +81,13 @@ SPECS: dict[str, SettingSpec] = {
     "DB_TIME_BUDGET_MS": SettingSpec(None, (int, float), minimum=0, nullable=True),
     "SERVER_TIMING": SettingSpec(False, (bool,)),
     "FINDINGS_HEADER": SettingSpec(False, (bool,)),
+    # -- pagination ---------------------------------------------------------------------
+    "PAGINATION_INVALID_STATUS": SettingSpec(404, (int,), choices=(404, 400)),
+    "PAGINATION_MAX_PAGE": SettingSpec(100_000, (int,), minimum=1),
+    "PAGINATION_MAX_OFFSET": SettingSpec(1_000_000, (int,), minimum=0),
+    "PAGINATION_DEFERRED_JOIN_OFFSET": SettingSpec(1_000, (int,), minimum=0),
+    "PAGINATION_ESTIMATE_THRESHOLD": SettingSpec(10_000, (int,), minimum=0),
+    "PAGINATION_COUNT_CACHE_SECONDS": SettingSpec(60, (int,), minimum=1),
 }
 
 
@@ -161,6 +168,31 @@ class PerfkitSettings:
     @property
     def FINDINGS_HEADER(self) -> bool:
         return cast(bool, self.value("FINDINGS_HEADER"))
+
+    # -- pagination ---------------------------------------------------------------------
+    @property
+    def PAGINATION_INVALID_STATUS(self) -> int:
+        return cast(int, self.value("PAGINATION_INVALID_STATUS"))
+
+    @property
+    def PAGINATION_MAX_PAGE(self) -> int:
+        return cast(int, self.value("PAGINATION_MAX_PAGE"))
+
+    @property
+    def PAGINATION_MAX_OFFSET(self) -> int:
+        return cast(int, self.value("PAGINATION_MAX_OFFSET"))
+
+    @property
+    def PAGINATION_DEFERRED_JOIN_OFFSET(self) -> int:
+        return cast(int, self.value("PAGINATION_DEFERRED_JOIN_OFFSET"))
+
+    @property
+    def PAGINATION_ESTIMATE_THRESHOLD(self) -> int:
+        return cast(int, self.value("PAGINATION_ESTIMATE_THRESHOLD"))
+
+    @property
+    def PAGINATION_COUNT_CACHE_SECONDS(self) -> int:
+        return cast(int, self.value("PAGINATION_COUNT_CACHE_SECONDS"))
 
 
 perfkit_settings = PerfkitSettings()

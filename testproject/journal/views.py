@@ -4,13 +4,14 @@ views are the same endpoints done right (see testproject/school/views.py)."""
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
-from rest_framework import pagination, viewsets
+from rest_framework import viewsets
 
+from perfkit import pagination as perfkit_pagination
 from testproject.journal.models import JournalEntry
 from testproject.journal.serializers import JournalEntrySerializer
 
 
-class TunedPagination(pagination.CursorPagination):
+class TunedPagination(perfkit_pagination.CursorPagination):
     page_size = 50
     ordering = "-id"
 
@@ -29,6 +30,7 @@ class NaiveJournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
 class TunedJournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = JournalEntrySerializer
     pagination_class = TunedPagination
+    queryset = JournalEntry.objects.all()  # lets system checks see the model
 
     def get_queryset(self) -> QuerySet[JournalEntry]:
         return (

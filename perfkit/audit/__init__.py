@@ -1,0 +1,1 @@
+"""The index audit behind ``manage.py perfaudit``."""

@@ -1,0 +1,241 @@
+"""A keyset cursor paginator, a drop-in for DRF's ``CursorPagination``.
+
+Unlike DRF's, it filters on every ordering term (not only the first) and never falls back
+to OFFSET; NULLs are placed as declared instead of being dropped; the cursor is signed,
+typed and bound to its ordering; bad cursors get a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import connections
+from django.db.models import F, Model, QuerySet
+from django.db.models.expressions import OrderBy
+from django.template import loader
+from django.utils.translation import gettext_lazy as _
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from perfkit.pagination import tokens
+from perfkit.pagination.errors import InvalidPagination, positive_int
+from perfkit.pagination.keyset import KeysetTerm, can_compare_rows, or_chain, row_comparison
+
+ALIAS = "_perfkit_keyset_{}"
+
+
+class CursorPagination(BasePagination):
+    """Keyset pagination over any ordering: mixed directions, related ``__`` fields and
+    annotations. The primary key is appended as a tie-breaker (except on a grouped
+    ``values().annotate()`` queryset, whose ordering must already be unique).
+
+    ``nulls`` declares where a nullable ordering term's NULLs go, e.g.
+    ``nulls = {"check_in_time": "last"}`` (or use ``F("check_in_time").asc(nulls_last=True)``
+    in ``ordering``); an undeclared nullable term is reported by system check
+    ``perfkit.E401``.
+    """
+
+    cursor_query_param = "cursor"
+    cursor_query_description = _("The pagination cursor value.")
+    page_size: int | None = None
+    page_size_query_param: str | None = None
+    page_size_query_description = _("Number of results to return per page.")
+    max_page_size: int | None = None
+    ordering: str | Sequence[str | OrderBy] = "-created"
+    nulls: Mapping[str, str] = {}
+    invalid_cursor_message = _("Invalid cursor")
+    template = "rest_framework/pagination/previous_and_next.html"
+
+    # -- DRF's paginator interface -----------------------------------------------------
+    def paginate_queryset(  # type: ignore[override]  # querysets only, not sequences
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        size = self.get_page_size(request)
+        if not size:
+            return None
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.terms = self.get_terms(queryset, request, view)
+        self.signature = tuple(term.label for term in self.terms)
+        position = self.decode_cursor(request)
+        reverse = position is not None and position.reverse
+        walk = [term.reversed() for term in self.terms] if reverse else self.terms
+
+        aliases = {ALIAS.format(i): F(term.path) for i, term in enumerate(self.terms)}
+        queryset = queryset.annotate(**aliases).order_by(*(term.order_by() for term in walk))
+        if position is not None:
+            vendor = connections[queryset.db].vendor
+            build = row_comparison if can_compare_rows(walk, vendor) else or_chain
+            queryset = queryset.filter(build(walk, position.values))
+        rows = list(queryset[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if reverse:
+            rows.reverse()
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_previous, self.has_next = position is not None, more
+        self.first_position = self.position_of(rows[0]) if rows else None
+        self.last_position = self.position_of(rows[-1]) if rows else None
+        self.display_page_controls = self.has_next or self.has_previous
+        self.page_rows = rows
+        return rows
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(self.cursor_query_description),
+                "schema": {"type": "string"},
+            }
+        ]
+        if self.page_size_query_param is not None:
+            parameters.append(
+                {
+                    "name": self.page_size_query_param,
+                    "required": False,
+                    "in": "query",
+                    "description": str(self.page_size_query_description),
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            )
+        return parameters
+
+    def get_html_context(self) -> dict[str, Any]:
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link()}
+
+    def to_html(self) -> str:
+        return loader.get_template(self.template).render(self.get_html_context())
+
+    # -- page size ---------------------------------------------------------------------
+    def get_page_size(self, request: Request) -> int | None:
+        default = self.page_size if self.page_size is not None else api_settings.PAGE_SIZE
+        if self.page_size_query_param and self.page_size_query_param in request.query_params:
+            size = positive_int(request.query_params[self.page_size_query_param], "page size")
+            return min(size, self.max_page_size) if self.max_page_size else size
+        return default if default is None else int(default)
+
+    # -- links -------------------------------------------------------------------------
+    def get_next_link(self) -> str | None:
+        if not self.has_next or self.last_position is None:
+            return None
+        return self.link(tokens.Position(self.last_position, reverse=False))
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous or self.first_position is None:
+            return None
+        return self.link(tokens.Position(self.first_position, reverse=True))
+
+    def link(self, position: tokens.Position) -> str:
+        token = tokens.encode(position, self.signature)
+        return str(replace_query_param(self.base_url, self.cursor_query_param, token))
+
+    def first_page_link(self) -> str:
+        return str(remove_query_param(self.base_url, self.cursor_query_param))
+
+    # -- the cursor --------------------------------------------------------------------
+    def decode_cursor(self, request: Request) -> tokens.Position | None:
+        token = request.query_params.get(self.cursor_query_param)
+        if token is None:
+            return None
+        try:
+            return tokens.decode(token, self.signature)
+        except tokens.InvalidCursor as error:
+            raise InvalidPagination(f"{self.invalid_cursor_message}: {error}.") from error
+
+    def position_of(self, row: Any) -> tuple[Any, ...]:
+        names = [ALIAS.format(i) for i in range(len(self.terms))]
+        if isinstance(row, Mapping):
+            return tuple(row[name] for name in names)
+        return tuple(getattr(row, name) for name in names)
+
+    # -- the ordering ------------------------------------------------------------------
+    def get_ordering(self, queryset: QuerySet[Any], request: Request, view: Any) -> list[Any]:
+        """The ordering to paginate by: an OrderingFilter's choice when the view has one,
+        else ``self.ordering``."""
+        for backend in getattr(view, "filter_backends", None) or ():
+            if isinstance(backend, type) and issubclass(backend, OrderingFilter):
+                chosen = backend().get_ordering(request, queryset, view)
+                if chosen:
+                    return list(chosen)
+        ordering = self.ordering
+        if ordering is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs an `ordering`.")
+        return [ordering] if isinstance(ordering, str | OrderBy) else list(ordering)
+
+    def get_terms(self, queryset: QuerySet[Any], request: Request, view: Any) -> list[KeysetTerm]:
+        terms = [
+            self.term_for(item, queryset) for item in self.get_ordering(queryset, request, view)
+        ]
+        model = queryset.model
+        pk_names = {"pk", model._meta.pk.name} if model._meta.pk else {"pk"}
+        # A grouped values() queryset has no pk per row: its ordering must be unique.
+        grouped = queryset.query.group_by is not None and queryset.query.values_select
+        if not grouped and (not terms or terms[-1].path not in pk_names):
+            terms.append(KeysetTerm("pk", descending=terms[0].descending if terms else False))
+        return terms
+
+    def term_for(self, item: str | OrderBy, queryset: QuerySet[Any]) -> KeysetTerm:
+        nulls_first: bool | None
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            path = item.lstrip("-")
+            nulls_first = None
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            path, descending = str(item.expression.name), item.descending  # type: ignore[attr-defined]
+            nulls_first = True if item.nulls_first else False if item.nulls_last else None
+        else:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.ordering entries must be field names or "
+                f"F(...).asc()/desc(), got {item!r}."
+            )
+        declared = self.nulls.get(path)
+        if declared is not None:
+            nulls_first = declared == "first"
+        if nulls_first is None and term_is_nullable(queryset.model, path, queryset):
+            # Undeclared (system check perfkit.E401): PostgreSQL's default placement.
+            nulls_first = descending
+        return KeysetTerm(path, descending, nulls_first)
+
+
+def term_is_nullable(model: type[Model], path: str, queryset: QuerySet[Any] | None = None) -> bool:
+    """Whether ordering term ``path`` can be NULL: a nullable field, or a field reached
+    through a nullable relation. Annotations count as not nullable unless declared."""
+    if queryset is not None and path in queryset.query.annotations:
+        return False
+    if path == "pk":
+        return False
+    current: Any = model
+    for part in path.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except (FieldDoesNotExist, AttributeError):
+            return False
+        if getattr(field, "null", False) or (field.is_relation and not field.concrete):
+            return True
+        current = field.related_model
+    return False

@@ -1,0 +1,52 @@
+"""Find the project's DRF views that paginate with perfkit's cursor paginator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from perfkit.pagination.cursor import CursorPagination
+
+
+@dataclass(frozen=True)
+class PaginatedView:
+    """A view class whose ``pagination_class`` is a perfkit :class:`CursorPagination`,
+    the model of its ``queryset`` attribute, and the paginator's configured ordering."""
+
+    view: type[Any]
+    paginator: type[CursorPagination]
+    model: type[Model]
+    route: str
+
+
+def paginated_views(urlconf: str | None = None) -> Iterator[PaginatedView]:
+    """Every view reachable from the URLconf that paginates with perfkit's
+    ``CursorPagination`` and declares a ``queryset`` (views building their queryset only
+    in ``get_queryset()`` have no model to check without a request, and are skipped).
+    perfaudit's ordering check calls this when DRF is installed."""
+    seen: set[type[Any]] = set()
+    for route, callback in _walk(get_resolver(urlconf).url_patterns, ""):
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if view is None or view in seen:
+            continue
+        seen.add(view)
+        paginator = getattr(view, "pagination_class", None)
+        queryset = getattr(view, "queryset", None)
+        if (
+            isinstance(paginator, type)
+            and issubclass(paginator, CursorPagination)
+            and queryset is not None
+        ):
+            yield PaginatedView(view, paginator, queryset.model, route)
+
+
+def _walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback

@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import decimal
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F
+from django.test.utils import CaptureQueriesContext
+from rest_framework.exceptions import APIException
+
+from perfkit.pagination import CursorPagination, tokens
+from testproject.school.models import Attendance
+from tests.pagination.support import cursor_of, ids, make_rows, request, walk
+
+pytestmark = pytest.mark.django_db
+
+
+class ByCreated(CursorPagination):
+    ordering = "-created_at"
+    page_size = 3
+
+
+class ByStatusThenCheckIn(CursorPagination):
+    ordering = ["status", "-check_in_time", "version"]
+    nulls = {"check_in_time": "first"}
+    page_size = 2
+
+
+def expected(queryset, paginator_class):
+    paginator = paginator_class()
+    terms = paginator.get_terms(queryset, request(), None)
+    return list(
+        queryset.order_by(*(term.order_by() for term in terms)).values_list("pk", flat=True)
+    )
+
+
+@pytest.fixture
+def rows():
+    specs = [
+        ("present", 5, 1, 10),
+        ("late", None, 2, 11),
+        ("present", None, 1, 12),
+        ("late", 5, 1, 13),
+        ("present", 5, 1, 14),
+        ("absent", None, 3, 15),
+        ("present", 7, 2, 16),
+        ("late", None, 2, 17),
+        ("present", 5, 1, 18),
+    ]
+    return make_rows(specs)
+
+
+def test_walks_forward_and_back_over_ties_and_nulls(rows):
+    queryset = Attendance.objects.all()
+    forward, backward = walk(ByStatusThenCheckIn, queryset, 2)
+    assert forward == expected(queryset, ByStatusThenCheckIn)
+    assert backward == forward
+    assert sorted(forward) == sorted(ids(rows))
+
+
+def test_never_uses_offset_and_filters_on_every_term(rows):
+    paginator = ByStatusThenCheckIn()
+    paginator.paginate_queryset(Attendance.objects.all(), request())
+    with CaptureQueriesContext(connection) as captured:
+        ByStatusThenCheckIn().paginate_queryset(
+            Attendance.objects.all(), request(cursor=cursor_of(paginator.get_next_link()))
+        )
+    [query] = captured.captured_queries
+    sql = query["sql"].upper()
+    assert "OFFSET" not in sql
+    assert sql.count('"STATUS"') >= 3 and '"VERSION"' in sql and '"CHECK_IN_TIME" IS NULL' in sql
+
+
+def test_links_and_response_shape_match_drf(rows):
+    paginator = ByCreated()
+    page = paginator.paginate_queryset(Attendance.objects.all(), request(extra="x"))
+    response = paginator.get_paginated_response([row.pk for row in page])
+    assert list(response.data) == ["next", "previous", "results"]
+    assert response.data["previous"] is None
+    assert response.data["next"].startswith("http://testserver/items/?")
+    assert "extra=x" in response.data["next"] and "cursor=" in response.data["next"]
+
+
+def test_related_field_and_annotation_orderings(rows):
+    class ByGrade(CursorPagination):
+        ordering = ["-student__grade", "created_at"]
+        page_size = 4
+
+    class ByAnnotation(CursorPagination):
+        ordering = ["-half_version", "created_at"]
+        page_size = 4
+
+    queryset = Attendance.objects.all()
+    forward, backward = walk(ByGrade, queryset, 4)
+    assert forward == backward == expected(queryset, ByGrade)
+    annotated = Attendance.objects.annotate(half_version=F("version") * 2)
+    forward, backward = walk(ByAnnotation, annotated, 4)
+    assert forward == backward == expected(annotated, ByAnnotation)
+
+
+def test_aggregate_annotation_and_values_querysets(rows):
+    class ByCount(CursorPagination):
+        ordering = ["-n", "student_id"]
+        page_size = 1
+
+    grouped = Attendance.objects.values("student_id").annotate(n=Count("id"))
+    paginator = ByCount()
+    page = paginator.paginate_queryset(grouped, request())
+    assert page[0]["n"] == 9
+
+
+def test_orderby_expression_declares_nulls(rows):
+    class ByCheckIn(CursorPagination):
+        ordering = [F("check_in_time").asc(nulls_last=True)]
+        page_size = 2
+
+    queryset = Attendance.objects.all()
+    forward, backward = walk(ByCheckIn, queryset, 2)
+    assert forward == backward == expected(queryset, ByCheckIn)
+    last_four = Attendance.objects.filter(pk__in=forward[-4:])
+    assert all(row.check_in_time is None for row in last_four)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "", "a" * 5000, "%00", tokens.encode(tokens.Position((1,), False), ("x",))],
+)
+def test_bad_cursor_is_404_invalid_cursor(rows, cursor):
+    with pytest.raises(APIException) as raised:
+        ByCreated().paginate_queryset(Attendance.objects.all(), request(cursor=cursor))
+    assert raised.value.status_code == 404
+    assert str(raised.value.detail).startswith("Invalid cursor")
+
+
+def test_cursor_from_another_ordering_is_refused(rows):
+    paginator = ByCreated()
+    paginator.paginate_queryset(Attendance.objects.all(), request())
+    with pytest.raises(APIException, match="another ordering"):
+        ByStatusThenCheckIn().paginate_queryset(
+            Attendance.objects.all(), request(cursor=cursor_of(paginator.get_next_link()))
+        )
+
+
+def test_tampered_cursor_is_refused(rows):
+    paginator = ByCreated()
+    paginator.paginate_queryset(Attendance.objects.all(), request())
+    token = cursor_of(paginator.get_next_link())
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(APIException, match="tampered"):
+        ByCreated().paginate_queryset(Attendance.objects.all(), request(cursor=tampered))
+
+
+def test_status_switches_to_400(rows, settings):
+    settings.PERFKIT = {"PAGINATION_INVALID_STATUS": 400}
+    with pytest.raises(APIException) as raised:
+        ByCreated().paginate_queryset(Attendance.objects.all(), request(cursor="nope"))
+    assert raised.value.status_code == 400
+
+
+def test_page_size_param(rows):
+    class Sized(ByCreated):
+        page_size_query_param = "size"
+        max_page_size = 5
+
+    assert len(Sized().paginate_queryset(Attendance.objects.all(), request(size="4"))) == 4
+    assert len(Sized().paginate_queryset(Attendance.objects.all(), request(size="99"))) == 5
+    for bad in ["0", "-1", "x", "1e3", "9" * 40]:
+        with pytest.raises(APIException, match="Invalid page size"):
+            Sized().paginate_queryset(Attendance.objects.all(), request(size=bad))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
+        date(2026, 2, 3),
+        decimal.Decimal("12.3400"),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        None,
+        7,
+        "text",
+        True,
+        1.5,
+    ],
+)
+def test_cursor_values_keep_their_types(value):
+    token = tokens.encode(tokens.Position((value,), reverse=True), ("a",))
+    assert re.fullmatch(r"[A-Za-z0-9._:-]+", token)  # URL-safe: nothing to escape
+    decoded = tokens.decode(token, ("a",))
+    assert decoded.values == (value,) and type(decoded.values[0]) is type(value)
+    assert decoded.reverse is True
+    if isinstance(value, datetime):
+        assert decoded.values[0].utcoffset() == value.utcoffset()
+
+
+def test_ordering_filter_choice_is_tie_broken(rows):
+    from rest_framework.filters import OrderingFilter
+
+    class View:
+        filter_backends = [OrderingFilter]
+        ordering_fields = ["version", "created_at"]
+        ordering = ["created_at"]
+
+    paginator = ByCreated()
+    terms = paginator.get_terms(Attendance.objects.all(), request(ordering="-version"), View())
+    assert [term.label for term in terms] == ["-version", "-pk"]
+
+
+def test_openapi_parameters():
+    class Sized(ByCreated):
+        page_size_query_param = "size"
+
+    names = [parameter["name"] for parameter in Sized().get_schema_operation_parameters(None)]
+    assert names == ["cursor", "size"]
+
+
+@pytest.mark.postgres
+def test_keyset_query_seeks_the_index_on_postgresql():
+    from django.db import connection
+
+    make_rows([("present", i % 7, i % 3, i) for i in range(400)])
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("CREATE INDEX tmp_attendance_created ON school_attendance (created_at, id)")
+        cursor.execute("ANALYZE school_attendance")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    class Ascending(CursorPagination):
+        ordering = "created_at"
+        page_size = 10
+
+    paginator = Ascending()
+    paginator.paginate_queryset(Attendance.objects.all(), request())
+    position = tokens.decode(cursor_of(paginator.get_next_link()), paginator.signature)
+    from perfkit.pagination.keyset import row_comparison
+
+    queryset = Attendance.objects.filter(row_comparison(paginator.terms, position.values)).order_by(
+        "created_at", "id"
+    )[:11]
+    plan = queryset.explain()
+    assert "Index Cond" in plan and "created_at" in plan.split("Index Cond")[1].split("\n")[0]
