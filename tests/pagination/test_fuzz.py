@@ -1,4 +1,5 @@
-"""10,000 random query strings (two seeded runs of 5,000) against both paginators: zero 5xx, every error a 4xx."""
+"""10,000 random query strings (two seeded runs of 5,000) against both paginators:
+zero 5xx, every error a 4xx."""
 
 from __future__ import annotations
 
