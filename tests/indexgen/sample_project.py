@@ -233,6 +233,7 @@ SECRET_KEY = "sample"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["django.contrib.contenttypes", "perfkit", "shop"]
+ROOT_URLCONF = "shop_urls"
 _url = os.environ.get("DATABASE_URL", "")
 if _url.startswith(("postgres://", "postgresql://")):
     DATABASES = {"default": dj_database_url.parse(_url)}
@@ -258,6 +259,7 @@ def build_template(directory: Path, kind: str) -> SampleProject:
     (directory / "shop" / "migrations" / "__init__.py").write_text("")
     (directory / "shop" / "models.py").write_text(SHOP_MODELS)
     (directory / "shop_settings.py").write_text(SETTINGS)
+    (directory / "shop_urls.py").write_text("urlpatterns = []\n")
     if kind == "postgresql":
         project = SampleProject(directory, kind, _create_database())
     else:
