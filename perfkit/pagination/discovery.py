@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -28,6 +29,8 @@ def paginated_views(urlconf: str | None = None) -> Iterator[PaginatedView]:
     ``CursorPagination`` and declares a ``queryset`` (views building their queryset only
     in ``get_queryset()`` have no model to check without a request, and are skipped).
     perfaudit's ordering check calls this when DRF is installed."""
+    if urlconf is None and not getattr(settings, "ROOT_URLCONF", None):
+        return  # a project without URLs (e.g. a settings module for scripts) has no views
     seen: set[type[Any]] = set()
     for route, callback in _walk(get_resolver(urlconf).url_patterns, ""):
         view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
