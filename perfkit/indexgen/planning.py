@@ -203,7 +203,7 @@ _SPECIAL_INDEXES = {
               JOIN pg_opclass o ON o.oid = used.opclass WHERE NOT o.opcdefault))
     """,
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-    "AND sql LIKE '% WHERE %'",
+    "AND sql LIKE '%% WHERE %%'",
 }
 
 

@@ -227,3 +227,11 @@ def test_a_partial_index_in_the_database_does_not_count_as_equal():
     stdout = io.StringIO()
     call_command("perfindex", "add", "school.Attendance", "created_at", "--dry-run", stdout=stdout)
     assert "Would write (dry run)" in stdout.getvalue()
+
+
+def test_works_with_debug_on(settings):
+    """With DEBUG on, Django formats logged SQL with its parameters: no stray % allowed."""
+    settings.DEBUG = True
+    stdout = io.StringIO()
+    call_command("perfindex", "add", "school.Attendance", "created_at", "--dry-run", stdout=stdout)
+    assert "Would write (dry run)" in stdout.getvalue()
