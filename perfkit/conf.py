@@ -81,6 +81,13 @@ SPECS: dict[str, SettingSpec] = {
     "DB_TIME_BUDGET_MS": SettingSpec(None, (int, float), minimum=0, nullable=True),
     "SERVER_TIMING": SettingSpec(False, (bool,)),
     "FINDINGS_HEADER": SettingSpec(False, (bool,)),
+    # -- audit --------------------------------------------------------------------------
+    "AUDIT_STATEMENT_TIMEOUT_MS": SettingSpec(10_000, (int,), minimum=1),
+    "AUDIT_UNUSED_MAX_SCANS": SettingSpec(50, (int,), minimum=0),
+    "AUDIT_UNUSED_MIN_BYTES": SettingSpec(1_048_576, (int,), minimum=0),
+    "AUDIT_STATS_MIN_AGE_DAYS": SettingSpec(7, (int, float), minimum=0),
+    "AUDIT_REPLICAS": SettingSpec((), (list, tuple)),
+    "AUDIT_LARGE_TABLE_ROWS": SettingSpec(10_000, (int,), minimum=0),
     # -- pagination ---------------------------------------------------------------------
     "PAGINATION_INVALID_STATUS": SettingSpec(404, (int,), choices=(404, 400)),
     "PAGINATION_MAX_PAGE": SettingSpec(100_000, (int,), minimum=1),
@@ -168,6 +175,31 @@ class PerfkitSettings:
     @property
     def FINDINGS_HEADER(self) -> bool:
         return cast(bool, self.value("FINDINGS_HEADER"))
+
+    # -- audit --------------------------------------------------------------------------
+    @property
+    def AUDIT_STATEMENT_TIMEOUT_MS(self) -> int:
+        return cast(int, self.value("AUDIT_STATEMENT_TIMEOUT_MS"))
+
+    @property
+    def AUDIT_UNUSED_MAX_SCANS(self) -> int:
+        return cast(int, self.value("AUDIT_UNUSED_MAX_SCANS"))
+
+    @property
+    def AUDIT_UNUSED_MIN_BYTES(self) -> int:
+        return cast(int, self.value("AUDIT_UNUSED_MIN_BYTES"))
+
+    @property
+    def AUDIT_STATS_MIN_AGE_DAYS(self) -> float:
+        return float(self.value("AUDIT_STATS_MIN_AGE_DAYS"))
+
+    @property
+    def AUDIT_REPLICAS(self) -> tuple[str, ...]:
+        return tuple(str(alias) for alias in self.value("AUDIT_REPLICAS"))
+
+    @property
+    def AUDIT_LARGE_TABLE_ROWS(self) -> int:
+        return cast(int, self.value("AUDIT_LARGE_TABLE_ROWS"))
 
     # -- pagination ---------------------------------------------------------------------
     @property

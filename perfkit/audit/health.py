@@ -1,0 +1,190 @@
+"""PostgreSQL health: invalid and unused indexes, nullable leading columns, tables read
+by sequential scans, sequences near overflow. Each runs one set-based catalog query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import connections
+
+from perfkit.audit.context import AuditContext
+from perfkit.audit.findings import AuditFinding
+from perfkit.conf import perfkit_settings
+
+SEQUENCE_MAXIMUM = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+
+
+def check_invalid(context: AuditContext) -> Iterator[AuditFinding]:
+    for table, indexes in sorted(context.present.items()):
+        audited = context.model_for(table)
+        for index in indexes:
+            building = dict(index.extra).get("building") == "true"
+            if index.valid or building:
+                continue
+            migrate = (
+                f"python manage.py migrate {audited.app_label}"
+                if audited
+                else "re-run the migration"
+            )
+            yield AuditFinding(
+                "PA401",
+                table,
+                f"{index.name} is INVALID: a CREATE INDEX CONCURRENTLY failed part-way. "
+                "PostgreSQL keeps updating it on every write but never uses it, and the "
+                "migration that made it fails with 'relation already exists' if re-run.",
+                model=audited.label if audited else None,
+                index=index.name,
+                columns=index.columns,
+                fix=f"DROP INDEX CONCURRENTLY IF EXISTS {index.name}; then {migrate}",
+            )
+
+
+def _scans_on(alias: str, tables: list[str]) -> dict[tuple[str, str], int]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, indexrelname, idx_scan FROM pg_stat_user_indexes "
+            "WHERE relname = ANY(%s)",
+            [tables],
+        )
+        return {(table, index): scans for table, index, scans in cursor.fetchall()}
+
+
+def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(now() - stats_reset, interval '100 years') >= "
+            "make_interval(secs => %s), stats_reset "
+            "FROM pg_stat_database WHERE datname = current_database()",
+            [perfkit_settings.AUDIT_STATS_MIN_AGE_DAYS * 86400],
+        )
+        old_enough, reset = cursor.fetchone()
+    if not old_enough:
+        context.skipped.append(
+            f"PA402 unused indexes: statistics were reset at {reset:%Y-%m-%d %H:%M}, less "
+            f"than {perfkit_settings.AUDIT_STATS_MIN_AGE_DAYS:g} days ago "
+            "(AUDIT_STATS_MIN_AGE_DAYS): too early to call an index unused."
+        )
+        return
+    tables = sorted(context.present)
+    replica_scans = []
+    for alias in context.replicas:
+        try:
+            replica_scans.append(_scans_on(alias, tables))
+        except Exception as error:  # an unreachable replica must not hide a used index
+            context.skipped.append(f"PA402 unused indexes: replica {alias!r} unreadable ({error}).")
+            return
+    for table, indexes in sorted(context.present.items()):
+        audited = context.model_for(table)
+        fk_columns = set()
+        if audited is not None:
+            fk_columns = {
+                str(f.column) for f in audited.model._meta.local_concrete_fields if f.is_relation
+            }
+        for index in indexes:
+            if index.protected or not index.valid or index.scans is None:
+                continue
+            if index.keys and index.keys[0].column in fk_columns:
+                continue  # covers a foreign key: ON DELETE and joins need it
+            if (index.size_bytes or 0) < perfkit_settings.AUDIT_UNUSED_MIN_BYTES:
+                continue
+            scans = [index.scans] + [found.get((table, index.name), 0) for found in replica_scans]
+            if max(scans) >= perfkit_settings.AUDIT_UNUSED_MAX_SCANS:
+                continue
+            where = " and on every replica" if replica_scans else ""
+            yield AuditFinding(
+                "PA402",
+                table,
+                f"{index.name} ({(index.size_bytes or 0) / 1048576:.1f} MiB) was scanned "
+                f"{index.scans} times since statistics were reset{where}: it costs every "
+                "write and serves no read.",
+                model=audited.label if audited else None,
+                index=index.name,
+                columns=index.columns,
+                fix=f"DROP INDEX CONCURRENTLY {index.name}; (or remove it from the model)",
+            )
+
+
+def check_nullable_leading(context: AuditContext) -> Iterator[AuditFinding]:
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, attname, null_frac FROM pg_stats "
+            "WHERE schemaname = ANY(current_schemas(false)) AND tablename = ANY(%s)",
+            [sorted(context.present)],
+        )
+        null_fraction = {(table, column): frac for table, column, frac in cursor.fetchall()}
+    for table, indexes in sorted(context.present.items()):
+        audited = context.model_for(table)
+        for index in indexes:
+            if index.protected or index.predicate or not index.keys:
+                continue
+            column = index.keys[0].column
+            fraction = null_fraction.get((table, column), 0.0)
+            if fraction < 0.5:
+                continue
+            yield AuditFinding(
+                "PA404",
+                table,
+                f"{index.name} leads with {column}, which is NULL in {fraction:.0%} of rows; "
+                "a partial index skips them.",
+                model=audited.label if audited else None,
+                index=index.name,
+                columns=index.columns,
+                fix=f"models.Index(fields=[...], condition=Q({column}__isnull=False), name=...)",
+            )
+
+
+def check_sequential_scans(context: AuditContext) -> Iterator[AuditFinding]:
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, seq_scan, coalesce(idx_scan, 0), n_live_tup FROM pg_stat_user_tables "
+            "WHERE relname = ANY(%s)",
+            [sorted(context.present)],
+        )
+        rows = cursor.fetchall()
+    for table, seq_scan, idx_scan, live in rows:
+        if live < perfkit_settings.AUDIT_LARGE_TABLE_ROWS or seq_scan <= idx_scan or seq_scan < 10:
+            continue
+        audited = context.model_for(table)
+        yield AuditFinding(
+            "PA405",
+            table,
+            f"{table} ({live:,} rows) was read by {seq_scan:,} sequential scans and "
+            f"{idx_scan:,} index scans: some frequent query has no index.",
+            model=audited.label if audited else None,
+            fix="See the PA501 suggestions, or run the detector on the endpoints reading it.",
+        )
+
+
+def check_sequences(context: AuditContext) -> Iterator[AuditFinding]:
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, a.attname, format_type(a.atttypid, NULL), s.last_value
+            FROM pg_sequences s
+            JOIN pg_namespace sn ON sn.nspname = s.schemaname
+            JOIN pg_class sc ON sc.relname = s.sequencename AND sc.relnamespace = sn.oid
+            JOIN pg_depend d ON d.objid = sc.oid AND d.classid = 'pg_class'::regclass
+                 AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+            JOIN pg_class t ON t.oid = d.refobjid
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+            WHERE t.relname = ANY(%s)
+            """,
+            [sorted(context.present)],
+        )
+        rows = cursor.fetchall()
+    for table, column, type_name, last_value in rows:
+        maximum = SEQUENCE_MAXIMUM.get(type_name)
+        if maximum is None or last_value is None or last_value < maximum * 0.75:
+            continue
+        audited = context.model_for(table)
+        used = last_value / maximum
+        yield AuditFinding(
+            "PA406",
+            table,
+            f"{table}.{column} ({type_name}) has used {used:.0%} of its range "
+            f"({last_value:,} of {maximum:,}): inserts fail when it runs out.",
+            model=audited.label if audited else None,
+            columns=(column,),
+            severity="error" if used >= 0.9 else "warning",
+            fix=f"Change {column} to BigAutoField/bigint before it runs out.",
+        )
