@@ -64,6 +64,9 @@ def register() -> None:
     from perfkit.detect.checks import check_detection_settings
 
     register_check(Tags.compatibility)(check_detection_settings)
+    from perfkit.audit.settings_checks import check_database_settings
+
+    register_check(Tags.compatibility)(check_database_settings)
     try:
         import rest_framework  # noqa: F401  (the paginators need DRF)
     except ImportError:
