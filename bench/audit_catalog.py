@@ -38,17 +38,21 @@ def main() -> None:
         cursor.execute(
             """
             DO $$ BEGIN
-              FOR n IN 0..%s - 1 LOOP
+              FOR n IN 0..%(last)s LOOP
                 EXECUTE format('CREATE TABLE IF NOT EXISTS bench_t%%s (id bigserial PRIMARY KEY,
                   a int, b int, c text, flag boolean)', n);
-                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_a ON bench_t%%s (a)', n, n);
-                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_a2 ON bench_t%%s (a)', n, n);
-                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_ab ON bench_t%%s (a, b)', n, n);
-                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_c ON bench_t%%s (c)', n, n);
+                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_a ON bench_t%%s (a)',
+                  n, n);
+                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_a2 ON bench_t%%s (a)',
+                  n, n);
+                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_ab ON bench_t%%s (a, b)',
+                  n, n);
+                EXECUTE format('CREATE INDEX IF NOT EXISTS bench_t%%s_c ON bench_t%%s (c)',
+                  n, n);
               END LOOP;
             END $$
-            """
-            % arguments.tables
+            """,
+            {"last": arguments.tables - 1},
         )
         cursor.execute(
             "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'bench_t%%' "
