@@ -243,3 +243,50 @@ def test_keyset_query_seeks_the_index_on_postgresql():
     )[:11]
     plan = queryset.explain()
     assert "Index Cond" in plan and "created_at" in plan.split("Index Cond")[1].split("\n")[0]
+
+
+def test_works_with_django_filter_and_ordering_filter(rows):
+    from django_filters.rest_framework import DjangoFilterBackend
+    from rest_framework import generics, serializers
+    from rest_framework.filters import OrderingFilter
+    from rest_framework.test import APIRequestFactory
+
+    class Row(serializers.ModelSerializer):
+        class Meta:
+            model = Attendance
+            fields = ["id", "status", "version"]
+
+    class Pages(CursorPagination):
+        ordering = "-created_at"
+        page_size = 2
+
+    class View(generics.ListAPIView):
+        queryset = Attendance.objects.all()
+        serializer_class = Row
+        pagination_class = Pages
+        filter_backends = [DjangoFilterBackend, OrderingFilter]
+        filterset_fields = ["status"]
+        ordering_fields = ["version", "created_at"]
+
+    view = View.as_view()
+    factory = APIRequestFactory()
+    seen, params = [], {"status": "present", "ordering": "-version"}
+    while True:
+        data = view(factory.get("/", params)).data
+        seen += data["results"]
+        if not data["next"]:
+            break
+        params = {**params, "cursor": cursor_of(data["next"])}
+    expected = Attendance.objects.filter(status="present").order_by("-version", "-pk")
+    assert [row["id"] for row in seen] == list(expected.values_list("pk", flat=True))
+
+
+def test_unusable_ordering_entry_is_a_configuration_error():
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.models.functions import Lower
+
+    class Bad(CursorPagination):
+        ordering = [Lower("status").asc()]
+
+    with pytest.raises(ImproperlyConfigured, match="field names or"):
+        Bad().get_terms(Attendance.objects.all(), request(), None)
