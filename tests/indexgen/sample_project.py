@@ -264,9 +264,13 @@ def build_template(directory: Path, kind: str) -> SampleProject:
         project = SampleProject(directory, kind, _create_database())
     else:
         project = SampleProject(directory, kind, str(directory / "db.sqlite3"))
-    for command in (("makemigrations", "shop"), ("migrate", "shop")):
-        result = project.run(*command)
-        assert result.returncode == 0, result.stdout + result.stderr
+    try:
+        for command in (("makemigrations", "shop"), ("migrate", "shop")):
+            result = project.run(*command)
+            assert result.returncode == 0, result.stdout + result.stderr
+    except BaseException:
+        drop_project_database(project)  # no stray databases when setting up fails
+        raise
     return project
 
 
