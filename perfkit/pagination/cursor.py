@@ -14,23 +14,21 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections
 from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import OrderBy
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from perfkit.pagination import tokens
-from perfkit.pagination.errors import InvalidPagination, positive_int
+from perfkit.pagination.base import PagedByLinks
+from perfkit.pagination.errors import InvalidPagination
 from perfkit.pagination.keyset import KeysetTerm, can_compare_rows, or_chain, row_comparison
 
 ALIAS = "_perfkit_keyset_{}"
 
 
-class CursorPagination(BasePagination):
+class CursorPagination(PagedByLinks):
     """Keyset pagination over any ordering: mixed directions, related ``__`` fields and
     annotations. The primary key is appended as a tie-breaker (except on a grouped
     ``values().annotate()`` queryset, whose ordering must already be unique).
@@ -43,14 +41,9 @@ class CursorPagination(BasePagination):
 
     cursor_query_param = "cursor"
     cursor_query_description = _("The pagination cursor value.")
-    page_size: int | None = None
-    page_size_query_param: str | None = None
-    page_size_query_description = _("Number of results to return per page.")
-    max_page_size: int | None = None
     ordering: str | Sequence[str | OrderBy] = "-created"
     nulls: Mapping[str, str] = {}
     invalid_cursor_message = _("Invalid cursor")
-    template = "rest_framework/pagination/previous_and_next.html"
 
     # -- DRF's paginator interface -----------------------------------------------------
     def paginate_queryset(  # type: ignore[override]  # querysets only, not sequences
@@ -113,31 +106,7 @@ class CursorPagination(BasePagination):
                 "schema": {"type": "string"},
             }
         ]
-        if self.page_size_query_param is not None:
-            parameters.append(
-                {
-                    "name": self.page_size_query_param,
-                    "required": False,
-                    "in": "query",
-                    "description": str(self.page_size_query_description),
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            )
-        return parameters
-
-    def get_html_context(self) -> dict[str, Any]:
-        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link()}
-
-    def to_html(self) -> str:
-        return loader.get_template(self.template).render(self.get_html_context())
-
-    # -- page size ---------------------------------------------------------------------
-    def get_page_size(self, request: Request) -> int | None:
-        default = self.page_size if self.page_size is not None else api_settings.PAGE_SIZE
-        if self.page_size_query_param and self.page_size_query_param in request.query_params:
-            size = positive_int(request.query_params[self.page_size_query_param], "page size")
-            return min(size, self.max_page_size) if self.max_page_size else size
-        return default if default is None else int(default)
+        return parameters + self.page_size_parameters()
 
     # -- links -------------------------------------------------------------------------
     def get_next_link(self) -> str | None:

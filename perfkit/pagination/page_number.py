@@ -21,37 +21,30 @@ from typing import Any, Literal
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import QuerySet
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
-from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from perfkit.conf import perfkit_settings
+from perfkit.pagination.base import PagedByLinks
 from perfkit.pagination.errors import InvalidPagination, positive_int
 
 CountStrategy = Literal["exact", "estimated", "capped", "cached", "none"]
 STRATEGIES = ("exact", "estimated", "capped", "cached", "none")
 
 
-class PageNumberPagination(BasePagination):
+class PageNumberPagination(PagedByLinks):
     """``?page=N`` pagination with cheap counts. Shapes match DRF's:
     ``{"count", "next", "previous", "results"}``, plus ``count_is_estimate`` with the
     estimated strategy."""
 
-    page_size: int | None = None
     page_query_param = "page"
     page_query_description = _("A page number within the paginated result set.")
-    page_size_query_param: str | None = None
-    page_size_query_description = _("Number of results to return per page.")
-    max_page_size: int | None = None
     last_page_strings = ("last",)
     invalid_page_message = _("Invalid page.")
     count_strategy: CountStrategy = "exact"
     count_cap = 10_000
-    template = "rest_framework/pagination/previous_and_next.html"
     display_page_controls = False
 
     def paginate_queryset(  # type: ignore[override]  # querysets only, not sequences
@@ -133,13 +126,6 @@ class PageNumberPagination(BasePagination):
         return counted.count()
 
     # -- DRF's paginator interface -----------------------------------------------------
-    def get_page_size(self, request: Request) -> int | None:
-        default = self.page_size if self.page_size is not None else api_settings.PAGE_SIZE
-        if self.page_size_query_param and self.page_size_query_param in request.query_params:
-            size = positive_int(request.query_params[self.page_size_query_param], "page size")
-            return min(size, self.max_page_size) if self.max_page_size else size
-        return default if default is None else int(default)
-
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
@@ -186,23 +172,7 @@ class PageNumberPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             }
         ]
-        if self.page_size_query_param is not None:
-            parameters.append(
-                {
-                    "name": self.page_size_query_param,
-                    "required": False,
-                    "in": "query",
-                    "description": str(self.page_size_query_description),
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            )
-        return parameters
-
-    def get_html_context(self) -> dict[str, Any]:
-        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link()}
-
-    def to_html(self) -> str:
-        return loader.get_template(self.template).render(self.get_html_context())
+        return parameters + self.page_size_parameters()
 
     def get_results(self, data: dict[str, Any]) -> Any:
         return data["results"]

@@ -1,0 +1,57 @@
+"""What both paginators share: the page-size parameter, its OpenAPI description, and
+the browsable API's previous/next controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template import loader
+from django.utils.translation import gettext_lazy as _
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from perfkit.pagination.errors import positive_int
+
+
+class PagedByLinks(BasePagination):
+    """Page size from ``page_size`` (or DRF's ``PAGE_SIZE``), optionally from a query
+    parameter capped at ``max_page_size``; a malformed value is a 4xx."""
+
+    page_size: int | None = None
+    page_size_query_param: str | None = None
+    page_size_query_description = _("Number of results to return per page.")
+    max_page_size: int | None = None
+    template = "rest_framework/pagination/previous_and_next.html"
+
+    def get_page_size(self, request: Request) -> int | None:
+        default = self.page_size if self.page_size is not None else api_settings.PAGE_SIZE
+        if self.page_size_query_param and self.page_size_query_param in request.query_params:
+            size = positive_int(request.query_params[self.page_size_query_param], "page size")
+            return min(size, self.max_page_size) if self.max_page_size else size
+        return default if default is None else int(default)
+
+    def get_next_link(self) -> str | None:
+        raise NotImplementedError
+
+    def get_previous_link(self) -> str | None:
+        raise NotImplementedError
+
+    def page_size_parameters(self) -> list[dict[str, Any]]:
+        if self.page_size_query_param is None:
+            return []
+        return [
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(self.page_size_query_description),
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        ]
+
+    def get_html_context(self) -> dict[str, Any]:
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link()}
+
+    def to_html(self) -> str:
+        return loader.get_template(self.template).render(self.get_html_context())
