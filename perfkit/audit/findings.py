@@ -36,6 +36,7 @@ CHECKS: dict[str, Check] = {
         Check("PA304", "low-cardinality-leading-column", "warning", False),
         Check("PA401", "invalid-index", "error", True),
         Check("PA402", "unused-index", "warning", True),
+        Check("PA403", "index-bloat", "info", True),
         Check("PA404", "nullable-leading-column", "info", True),
         Check("PA405", "sequential-scan-heavy-table", "info", True),
         Check("PA406", "sequence-near-overflow", "error", True),

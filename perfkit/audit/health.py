@@ -188,3 +188,47 @@ def check_sequences(context: AuditContext) -> Iterator[AuditFinding]:
             severity="error" if used >= 0.9 else "warning",
             fix=f"Change {column} to BigAutoField/bigint before it runs out.",
         )
+
+
+BLOAT_ESTIMATE = """
+SELECT t.relname, i.relname, pg_relation_size(i.oid),
+       ceil(t.reltuples * (w.width + 16) / (current_setting('block_size')::int * 0.9))
+         * current_setting('block_size')::int
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+CROSS JOIN LATERAL (
+  SELECT coalesce(sum(s.avg_width), 0) AS width
+  FROM pg_attribute a
+  JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = t.relname
+       AND s.attname = a.attname
+  WHERE a.attrelid = t.oid AND a.attnum = ANY(ix.indkey)
+) w
+WHERE n.nspname = ANY(current_schemas(false)) AND t.relname = ANY(%s)
+  AND am.amname = 'btree' AND t.reltuples > 0 AND w.width > 0
+"""
+
+
+def check_bloat(context: AuditContext) -> Iterator[AuditFinding]:
+    """B-tree indexes at least twice the size their rows need (an estimate from
+    ``pg_stats`` widths: 16 bytes of overhead a row, 90% leaf fill)."""
+    with context.connection.cursor() as cursor:
+        cursor.execute(BLOAT_ESTIMATE, [sorted(context.present)])
+        rows = cursor.fetchall()
+    for table, index, actual, expected in rows:
+        wasted = actual - int(expected)
+        if actual < 2 * expected or wasted < perfkit_settings.AUDIT_UNUSED_MIN_BYTES:
+            continue
+        audited = context.model_for(table)
+        yield AuditFinding(
+            "PA403",
+            table,
+            f"{index} takes {actual / 1048576:.1f} MiB where its rows need about "
+            f"{expected / 1048576:.1f} MiB: about {wasted / 1048576:.1f} MiB of bloat that "
+            "every scan reads.",
+            model=audited.label if audited else None,
+            index=index,
+            fix=f"REINDEX INDEX CONCURRENTLY {index};",
+        )

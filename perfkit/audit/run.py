@@ -28,6 +28,7 @@ RUNNERS: list[tuple[tuple[str, ...], CheckRunner]] = [
     (("PA304",), missing.check_low_cardinality),
     (("PA401",), health.check_invalid),
     (("PA402",), health.check_unused),
+    (("PA403",), health.check_bloat),
     (("PA404",), health.check_nullable_leading),
     (("PA405",), health.check_sequential_scans),
     (("PA406",), health.check_sequences),

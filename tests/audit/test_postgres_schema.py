@@ -167,3 +167,17 @@ def test_workload_without_pg_stat_statements_says_so():
     result = run_audit(app_labels=["school"], checks=["PA501"])
     assert result.findings == []
     assert "pg_stat_statements is not installed in this database" in result.skipped[0]
+
+
+def test_bloated_index(settings):
+    settings.PERFKIT = {"AUDIT_UNUSED_MIN_BYTES": 0}
+    sql(
+        "INSERT INTO school_student (first_name, last_name, email, grade) "
+        "SELECT 'A', 'Lastname' || n, 's' || n || '@x.test', n % 12 "
+        "FROM generate_series(1, 20000) n",
+        "CREATE INDEX by_last_name ON school_student (last_name)",
+        "DELETE FROM school_student WHERE grade > 0",
+        "ANALYZE school_student",
+    )
+    found = {f.index: f for f in run_audit(app_labels=["school"], checks=["PA403"]).findings}
+    assert found["by_last_name"].fix == "REINDEX INDEX CONCURRENTLY by_last_name;"
