@@ -41,13 +41,11 @@ class PagedByLinks(BasePagination):
         if self.page_size_query_param is None:
             return []
         return [
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": str(self.page_size_query_description),
-                "schema": {"type": "integer", "minimum": 1},
-            }
+            query_parameter(
+                self.page_size_query_param,
+                self.page_size_query_description,
+                {"type": "integer", "minimum": 1},
+            )
         ]
 
     def get_html_context(self) -> dict[str, Any]:
@@ -55,3 +53,26 @@ class PagedByLinks(BasePagination):
 
     def to_html(self) -> str:
         return loader.get_template(self.template).render(self.get_html_context())
+
+
+def query_parameter(name: str, description: Any, schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional OpenAPI query parameter."""
+    return {
+        "name": name,
+        "required": False,
+        "in": "query",
+        "description": str(description),
+        "schema": schema,
+    }
+
+
+def linked_page_schema(
+    results: dict[str, Any], required: list[str], **properties: dict[str, Any]
+) -> dict[str, Any]:
+    """The OpenAPI schema of a page: ``next``/``previous`` links, ``results`` and more."""
+    link = {"type": "string", "nullable": True, "format": "uri"}
+    return {
+        "type": "object",
+        "required": [*required, "results"],
+        "properties": {**properties, "next": link, "previous": link, "results": results},
+    }

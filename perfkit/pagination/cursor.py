@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from perfkit.pagination import tokens
-from perfkit.pagination.base import PagedByLinks
+from perfkit.pagination.base import PagedByLinks, linked_page_schema, query_parameter
 from perfkit.pagination.errors import InvalidPagination
 from perfkit.pagination.keyset import KeysetTerm, can_compare_rows, or_chain, row_comparison
 
@@ -86,27 +86,13 @@ class CursorPagination(PagedByLinks):
         )
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "required": ["results"],
-            "properties": {
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
-                "results": schema,
-            },
-        }
+        return linked_page_schema(schema, [])
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters: list[dict[str, Any]] = [
-            {
-                "name": self.cursor_query_param,
-                "required": False,
-                "in": "query",
-                "description": str(self.cursor_query_description),
-                "schema": {"type": "string"},
-            }
-        ]
-        return parameters + self.page_size_parameters()
+        cursor = query_parameter(
+            self.cursor_query_param, self.cursor_query_description, {"type": "string"}
+        )
+        return [cursor, *self.page_size_parameters()]
 
     # -- links -------------------------------------------------------------------------
     def get_next_link(self) -> str | None:

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from perfkit.conf import perfkit_settings
-from perfkit.pagination.base import PagedByLinks
+from perfkit.pagination.base import PagedByLinks, linked_page_schema, query_parameter
 from perfkit.pagination.errors import InvalidPagination, positive_int
 
 CountStrategy = Literal["exact", "estimated", "capped", "cached", "none"]
@@ -150,29 +150,18 @@ class PageNumberPagination(PagedByLinks):
         return Response(body)
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "required": ["count", "results"],
-            "properties": {
-                "count": {"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True},
-                "count_is_estimate": {"type": "boolean"},
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
-                "results": schema,
-            },
-        }
+        return linked_page_schema(
+            schema,
+            ["count"],
+            count={"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True},
+            count_is_estimate={"type": "boolean"},
+        )
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters: list[dict[str, Any]] = [
-            {
-                "name": self.page_query_param,
-                "required": False,
-                "in": "query",
-                "description": str(self.page_query_description),
-                "schema": {"type": "integer", "minimum": 1},
-            }
-        ]
-        return parameters + self.page_size_parameters()
+        page = query_parameter(
+            self.page_query_param, self.page_query_description, {"type": "integer", "minimum": 1}
+        )
+        return [page, *self.page_size_parameters()]
 
     def get_results(self, data: dict[str, Any]) -> Any:
         return data["results"]

@@ -154,3 +154,17 @@ def test_last_page_needs_an_exact_count(rows):
     assert len(pages.paginate_queryset(ordered(), request(page="last"))) == 1
     with pytest.raises(APIException, match="only available with an exact count"):
         paginator("none").paginate_queryset(ordered(), request(page="last"))
+
+
+def test_openapi_description():
+    pages = paginator(page_size_query_param="size")
+    assert [p["name"] for p in pages.get_schema_operation_parameters(None)] == ["page", "size"]
+    schema = pages.get_paginated_response_schema({"type": "array"})
+    assert schema["required"] == ["count", "results"]
+    assert set(schema["properties"]) == {
+        "count",
+        "count_is_estimate",
+        "next",
+        "previous",
+        "results",
+    }
