@@ -32,7 +32,7 @@ def main() -> None:
     from perfkit.audit import health, redundancy
     from perfkit.audit.context import AuditContext
     from perfkit.audit.introspection import present_indexes
-    from perfkit.audit.run import read_only
+    from perfkit.audit.readonly import read_only
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -9,6 +9,7 @@ from django.db import connections
 
 from perfkit.audit.context import AuditContext
 from perfkit.audit.findings import AuditFinding
+from perfkit.audit.readonly import read_only
 from perfkit.conf import perfkit_settings
 
 SEQUENCE_MAXIMUM = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
@@ -40,10 +41,12 @@ def check_invalid(context: AuditContext) -> Iterator[AuditFinding]:
 
 
 def _scans_on(alias: str, tables: list[str]) -> dict[tuple[str, str], int]:
-    with connections[alias].cursor() as cursor:
+    """Index scans on a replica, read in its own read-only transaction."""
+    replica = connections[alias]
+    with read_only(replica), replica.cursor() as cursor:
         cursor.execute(
             "SELECT relname, indexrelname, idx_scan FROM pg_stat_user_indexes "
-            "WHERE relname = ANY(%s)",
+            "WHERE schemaname = ANY(current_schemas(false)) AND relname = ANY(%s)",
             [tables],
         )
         return {(table, index): scans for table, index, scans in cursor.fetchall()}
@@ -137,7 +140,7 @@ def check_sequential_scans(context: AuditContext) -> Iterator[AuditFinding]:
     with context.connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, seq_scan, coalesce(idx_scan, 0), n_live_tup FROM pg_stat_user_tables "
-            "WHERE relname = ANY(%s)",
+            "WHERE schemaname = ANY(current_schemas(false)) AND relname = ANY(%s)",
             [sorted(context.present)],
         )
         rows = cursor.fetchall()

@@ -3,18 +3,17 @@ transaction with a statement timeout, and return the findings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connections
 
 from perfkit.audit import drift, health, missing, redundancy
 from perfkit.audit.context import AuditContext
 from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import CHECKS, AuditFinding
 from perfkit.audit.introspection import declared_models, present_indexes
+from perfkit.audit.readonly import read_only
 from perfkit.conf import perfkit_settings
 
 CheckRunner = Callable[[AuditContext], Iterable[AuditFinding]]
@@ -41,29 +40,6 @@ class AuditResult:
     vendor: str
     findings: list[AuditFinding]
     skipped: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def read_only(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """A transaction the audit cannot write in, rolled back at the end (it never
-    wrote, and rolling back also undoes the SET LOCALs when nested in a savepoint)."""
-    with transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL transaction_read_only = on")
-                cursor.execute(
-                    "SET LOCAL statement_timeout = %s",
-                    [f"{perfkit_settings.AUDIT_STATEMENT_TIMEOUT_MS}ms"],
-                )
-            elif connection.vendor == "sqlite":
-                cursor.execute("PRAGMA query_only = ON")
-        try:
-            yield
-        finally:
-            if connection.vendor == "sqlite":
-                with connection.cursor() as cursor:
-                    cursor.execute("PRAGMA query_only = OFF")
-            transaction.set_rollback(True, using=connection.alias)
 
 
 def run_audit(

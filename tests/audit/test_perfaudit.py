@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from perfkit.audit.findings import CHECKS
-from perfkit.audit.run import read_only, run_audit
+from perfkit.audit.readonly import read_only
+from perfkit.audit.run import run_audit
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ reported, on the testproject's tables (inside the test's transaction)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from perfkit.audit.run import run_audit
 
@@ -117,6 +117,56 @@ def test_unused_must_be_unused_on_every_replica(settings, django_db_blocker):
     sql("CREATE INDEX never_read ON school_student (grade)")
     result = run_audit(app_labels=["school"], checks=["PA402"], replicas=["missing-alias"])
     assert result.findings == [] and "unreadable" in result.skipped[0]
+
+
+@pytest.fixture
+def replica():
+    """A second alias on the test database whose search_path is its own schema: its
+    ``school_student`` and indexes have their own scan counters, like a replica's."""
+    default = connections["default"]
+    options = {**default.settings_dict["OPTIONS"], "options": "-c search_path=replica_sim"}
+    # Registered as a connection only, not in settings: Django's test case allows it.
+    connections["replica"] = type(default)({**default.settings_dict, "OPTIONS": options}, "replica")
+    setup = [
+        "DROP SCHEMA IF EXISTS replica_sim CASCADE",
+        "CREATE SCHEMA replica_sim",
+        "CREATE TABLE replica_sim.school_student (grade int, email text)",
+        "INSERT INTO replica_sim.school_student "
+        "SELECT g % 10, g::text FROM generate_series(1, 50) AS g",
+        "CREATE INDEX never_read ON replica_sim.school_student (grade)",
+        "CREATE INDEX idle_everywhere ON replica_sim.school_student (email)",
+        "SET enable_seqscan = off",
+    ]
+    with connections["replica"].cursor() as cursor:
+        for statement in setup:
+            cursor.execute(statement)
+        for _ in range(3):  # never_read is read on the replica
+            cursor.execute("SELECT count(*) FROM school_student WHERE grade = 1")
+    connections["replica"].close()  # a backend flushes its statistics when it exits
+    yield "replica"
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("DROP SCHEMA replica_sim CASCADE")
+    connections["replica"].close()
+    del connections["replica"]
+
+
+def test_index_used_on_a_replica_is_not_unused(settings, replica):
+    settings.PERFKIT = {
+        "AUDIT_UNUSED_MIN_BYTES": 0,
+        "AUDIT_STATS_MIN_AGE_DAYS": 0,
+        "AUDIT_UNUSED_MAX_SCANS": 1,
+    }
+    sql(
+        "CREATE INDEX never_read ON school_student (grade)",
+        "CREATE INDEX idle_everywhere ON school_student (email)",
+    )
+    alone = ids(run_audit(app_labels=["school"], checks=["PA402"]))
+    assert {"PA402:school_student:never_read", "PA402:school_student:idle_everywhere"} <= alone
+    result = run_audit(app_labels=["school"], checks=["PA402"], replicas=[replica])
+    with_replica = {f.id: f for f in result.findings}
+    assert "PA402:school_student:never_read" not in with_replica  # scanned on the replica
+    idle = with_replica["PA402:school_student:idle_everywhere"]
+    assert "on every replica" in idle.message
 
 
 def test_sequence_near_overflow():
