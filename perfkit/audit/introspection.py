@@ -12,7 +12,7 @@ number of catalog queries does not grow with the number of tables); on SQLite,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import models
@@ -263,10 +263,11 @@ def _sqlite_indexes(
                     for _rank, _cid, column, descending, collation, _key in parts
                 )
                 predicate = ""
-                if partial:
+                if partial or any(part.expression for part in keys):
                     cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
                     sql = cursor.fetchone()[0] or ""
-                    predicate = sql.partition(" WHERE ")[2].strip()
+                    predicate = sql.partition(" WHERE ")[2].strip() if partial else ""
+                    keys = _with_expression_texts(keys, sql)
                 found.append(
                     IndexDefinition(
                         table,
@@ -278,6 +279,44 @@ def _sqlite_indexes(
                     )
                 )
     return found
+
+
+def _key_texts(sql: str) -> list[str]:
+    """The key list of a ``CREATE INDEX … ON table (…)`` statement, split at top-level
+    commas."""
+    start = sql.find("(", sql.upper().find(" ON "))
+    parts, depth, current = [], 0, ""
+    for char in sql[start + 1 :]:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [" ".join(part.split()) for part in parts]
+
+
+def _with_expression_texts(keys: tuple[KeyPart, ...], sql: str) -> tuple[KeyPart, ...]:
+    """SQLite reports expression keys without their text: take it from the statement,
+    so that two different expressions never compare equal."""
+    texts = _key_texts(sql)
+    if len(texts) != len(keys):
+        return keys
+    named = []
+    for part, text in zip(keys, texts, strict=True):
+        if part.expression:
+            words = text.split()
+            while words and words[-1].upper() in ("ASC", "DESC"):
+                words.pop()
+            part = replace(part, column=" ".join(words).lower())
+        named.append(part)
+    return tuple(named)
 
 
 def table_columns(model: type[models.Model]) -> dict[str, Any]:

@@ -80,7 +80,8 @@ def _reported_of_pair(
 
 
 def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
-    for table, indexes in sorted(context.present.items()):
+    for table, unordered in sorted(context.present.items()):
+        indexes = sorted(unordered, key=lambda index: index.name)  # same findings every run
         audited = context.model_for(table)
         label = audited.label if audited else None
         primary = next((index for index in indexes if index.primary), None)
@@ -104,45 +105,54 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
                     autofix=autofix,
                 )
                 continue
-            for other in indexes:
-                if other is index:
-                    continue
-                if other.same_definition(index) and not other.protected:
-                    if _reported_of_pair(audited, other, index):
-                        continue
-                    reported.add(index.name)
-                    yield AuditFinding(
-                        "PA201",
-                        table,
-                        f"{index.describe()} duplicates {other.name}: every write updates both.",
-                        model=label,
-                        index=index.name,
-                        columns=index.columns,
-                        fix=fix,
-                        autofix=autofix,
-                    )
-                    break
-                if len(other.keys) > len(index.keys) and covers(other, index):
-                    reported.add(index.name)
-                    declared = _declaration(audited, index)
-                    field = context.field_for(table, index.columns[0])
-                    is_fk_index = (
-                        declared is not None
-                        and declared.origin == "db_index"
-                        and len(index.keys) == 1
-                        and field is not None
-                        and field.is_relation
-                    )
-                    yield AuditFinding(
-                        "PA203" if is_fk_index else "PA202",
-                        table,
-                        f"{index.describe()} is a prefix of {other.describe()}, which serves "
-                        "the same lookups."
-                        + (" It is the foreign key's automatic index." if is_fk_index else ""),
-                        model=label,
-                        index=index.name,
-                        columns=index.columns,
-                        fix=fix,
-                        autofix=autofix,
-                    )
-                    break
+            twin = next(
+                (
+                    other
+                    for other in indexes
+                    if other is not index
+                    and not other.protected
+                    and other.same_definition(index)
+                    and not _reported_of_pair(audited, other, index)
+                ),
+                None,
+            )
+            if twin is not None:
+                reported.add(index.name)
+                yield AuditFinding(
+                    "PA201",
+                    table,
+                    f"{index.describe()} duplicates {twin.name}: every write updates both.",
+                    model=label,
+                    index=index.name,
+                    columns=index.columns,
+                    fix=fix,
+                    autofix=autofix,
+                )
+                continue
+            wider = next(
+                (o for o in indexes if len(o.keys) > len(index.keys) and covers(o, index)), None
+            )
+            if wider is None:
+                continue
+            reported.add(index.name)
+            declared = _declaration(audited, index)
+            field = context.field_for(table, index.columns[0])
+            is_fk_index = (
+                declared is not None
+                and declared.origin == "db_index"
+                and len(index.keys) == 1
+                and field is not None
+                and field.is_relation
+            )
+            yield AuditFinding(
+                "PA203" if is_fk_index else "PA202",
+                table,
+                f"{index.describe()} is a prefix of {wider.describe()}, which serves "
+                "the same lookups."
+                + (" It is the foreign key's automatic index." if is_fk_index else ""),
+                model=label,
+                index=index.name,
+                columns=index.columns,
+                fix=fix,
+                autofix=autofix,
+            )
