@@ -86,6 +86,8 @@ def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
         for index in indexes:
             if index.protected or not index.valid or index.scans is None:
                 continue
+            if index.is_django_like_index:
+                continue  # the field's own LIKE/startswith index: rare reads, slow without it
             if index.keys and index.keys[0].column in fk_columns:
                 continue  # covers a foreign key: ON DELETE and joins need it
             if (index.size_bytes or 0) < perfkit_settings.AUDIT_UNUSED_MIN_BYTES:
