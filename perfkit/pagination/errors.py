@@ -25,6 +25,7 @@ class InvalidPagination(APIException):
 def positive_int(raw: Any, name: str) -> int:
     """``raw`` as a positive int, or an :class:`InvalidPagination` naming ``name``."""
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 18 or int(text) < 1:
+    # ASCII only: str.isdigit() also accepts "²", which int() then refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) < 1:
         raise InvalidPagination(f"Invalid {name}: expected a positive whole number.")
     return int(text)

@@ -55,6 +55,8 @@ def random_value(rng, valid_cursors):
         lambda: "9" * rng.randint(1, 60),
         lambda: "".join(rng.choices(string.printable, k=rng.randint(0, 40))),
         lambda: rng.choice(["", "last", "0", "-1", "1.5", "1e9", "NaN", "null", "%", "\x00"]),
+        # Characters str.isdigit() or int() accept beyond ASCII digits.
+        lambda: rng.choice(["\u00b2", "\u0661\u0662", "\u2167", "\uff11", " 1 ", "1_000", "+1"]),
         lambda: rng.choice(valid_cursors),
         lambda: (lambda c: c[: rng.randint(0, len(c))] + rng.choice("A.:_-"))(
             rng.choice(valid_cursors)

@@ -131,6 +131,8 @@ def test_deep_pages_use_a_deferred_join(rows, settings):
         ({"page": "0"}, "Invalid page: expected a positive whole number."),
         ({"page": "abc"}, "Invalid page: expected a positive whole number."),
         ({"page": "9" * 30}, "Invalid page: expected a positive whole number."),
+        ({"page": "\u00b2"}, "Invalid page: expected a positive whole number."),
+        ({"page": "\u0661\u0662"}, "Invalid page: expected a positive whole number."),
         ({"page": "99"}, "Invalid page. That page contains no results."),
         ({"page": "200001"}, "Invalid page. Pages stop at 100000."),
     ],
