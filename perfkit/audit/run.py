@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
-from perfkit.audit import drift, health, missing, redundancy
+from perfkit.audit import drift, health, missing, redundancy, workload
 from perfkit.audit.context import AuditContext
 from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import CHECKS, AuditFinding
 from perfkit.audit.introspection import declared_models, present_indexes
 from perfkit.audit.readonly import read_only
+from perfkit.audit.workload import WorkloadStatement
 from perfkit.conf import perfkit_settings
 
 CheckRunner = Callable[[AuditContext], Iterable[AuditFinding]]
@@ -31,6 +32,7 @@ RUNNERS: list[tuple[tuple[str, ...], CheckRunner]] = [
     (("PA404",), health.check_nullable_leading),
     (("PA405",), health.check_sequential_scans),
     (("PA406",), health.check_sequences),
+    (("PA501",), workload.suggest),
 ]
 
 
@@ -48,7 +50,15 @@ def run_audit(
     checks: Sequence[str] = (),
     replicas: Sequence[str] = (),
     progress: Callable[[str], None] = lambda message: None,
+    captured: Sequence[WorkloadStatement] = (),
 ) -> AuditResult:
+    """Audit ``app_labels`` (default: the project's own apps) on ``database`` with the
+    ``checks`` given (default: all), counting index scans on ``replicas`` too, with
+    ``captured`` statements added to pg_stat_statements' for the workload suggestions.
+
+    A check the database refuses (missing privileges, a timeout) is skipped, with the
+    reason in ``AuditResult.skipped``; the others still run.
+    """
     connection = connections[database]
     selected = set(checks) or set(CHECKS)
     result = AuditResult(database, connection.vendor, [])
@@ -65,6 +75,7 @@ def run_audit(
             models,
             present,
             replicas=tuple(replicas) or perfkit_settings.AUDIT_REPLICAS,
+            captured=tuple(captured),
         )
         for ids, runner in RUNNERS:
             wanted = selected.intersection(ids)
@@ -76,11 +87,25 @@ def run_audit(
                 )
                 continue
             progress(f"running {', '.join(ids)}")
-            result.findings.extend(f for f in runner(context) if f.check in wanted)
-        if "PA501" in selected:
-            from perfkit.audit import workload
-
-            progress("running PA501")
-            result.findings.extend(workload.suggest(context))
+            result.findings.extend(_run_one(context, ids, runner, wanted))
         result.skipped = context.skipped
     return result
+
+
+def _run_one(
+    context: AuditContext, ids: tuple[str, ...], runner: CheckRunner, wanted: set[str]
+) -> list[AuditFinding]:
+    """One family of checks in its own savepoint: when the database refuses it, the
+    reason is recorded and the rest of the audit goes on."""
+    try:
+        with transaction.atomic(using=context.connection.alias):
+            return [finding for finding in runner(context) if finding.check in wanted]
+    except DatabaseError as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        hint = ""
+        if "permission denied" in reason or "privilege" in reason:
+            hint = " This role lacks the privilege (pg_monitor or pg_read_all_stats grants it)."
+        context.skipped.append(
+            f"{', '.join(sorted(wanted))}: the database refused: {reason}.{hint}"
+        )
+        return []

@@ -1,14 +1,21 @@
-"""Workload-driven suggestions (PostgreSQL): the statements that took the most time in
-pg_stat_statements, planned generically, and an index proposed where a sequential scan
-with a filter, or a sort, dominates on a large table; confirmed with hypopg when the
-extension is installed."""
+"""Workload-driven suggestions (PostgreSQL): the statements that took the most time, from
+pg_stat_statements and from queries captured by perfkit's detector, planned generically;
+an index proposed where a sequential scan with a filter, or a sort, dominates on a large
+table; confirmed with hypopg when the extension is installed.
+
+Captured queries come in as :class:`WorkloadStatement` objects: from a capture in code
+(``statements_from_captured(report.captured)``, then ``run_audit(captured=...)``), or
+from a file written with :func:`save_captured` and passed as ``perfaudit --captured``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from django.db import DatabaseError, transaction
 
@@ -18,6 +25,94 @@ from perfkit.conf import perfkit_settings
 
 TOP_STATEMENTS = 20
 FILTER_COLUMN = re.compile(r"\(?(?:\w+\.)?\"?(\w+)\"?\s*(?:=|<>|<=|>=|<|>|~~|IS NOT NULL|IS NULL)")
+FROM_PG_STAT_STATEMENTS = "pg_stat_statements"
+FROM_DETECTOR = "queries captured by the detector"
+
+
+@dataclass(frozen=True)
+class WorkloadStatement:
+    """One statement of the workload, with ``$1``-style parameters (as
+    pg_stat_statements shows them), its total time, its call count and its source."""
+
+    sql: str
+    total_ms: float
+    calls: int = 1
+    source: str = FROM_DETECTOR
+
+
+class CapturedLike(Protocol):
+    """What a captured query offers (``perfkit.capture.CapturedQuery`` does)."""
+
+    @property
+    def sql(self) -> str: ...
+
+    @property
+    def duration_ms(self) -> float: ...
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def numbered_parameters(sql: str) -> str:
+    """Django's ``%s`` placeholders as ``$1``, ``$2`` … (``%%`` back to ``%``), so a
+    captured statement can be prepared and planned like a pg_stat_statements one."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
+
+
+def statements_from_captured(queries: Iterable[CapturedLike]) -> list[WorkloadStatement]:
+    """The SELECTs among captured queries, grouped by their text (parameters are never
+    kept), with their total time, most expensive first."""
+    totals: dict[str, list[float]] = {}
+    for query in queries:
+        if not query.sql.lstrip().upper().startswith("SELECT"):
+            continue
+        totals.setdefault(numbered_parameters(query.sql), []).append(query.duration_ms)
+    return sorted(
+        (WorkloadStatement(sql, sum(times), len(times)) for sql, times in totals.items()),
+        key=lambda statement: -statement.total_ms,
+    )
+
+
+def save_captured(queries: Iterable[CapturedLike], path: Path) -> None:
+    """Write captured queries for ``perfaudit --captured``: their SQL and time, never
+    their parameters."""
+    data = [
+        {"sql": s.sql, "total_ms": s.total_ms, "calls": s.calls}
+        for s in statements_from_captured(queries)
+    ]
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def load_captured(path: Path) -> list[WorkloadStatement]:
+    """Read a file written by :func:`save_captured` (a JSON list of objects with
+    ``sql``, ``total_ms`` and optionally ``calls``). Raises ValueError when it is not."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"Cannot read captured queries from {path}: {error}") from error
+    if not isinstance(data, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("sql"), str)
+        and isinstance(item.get("total_ms"), int | float)
+        for item in data
+    ):
+        raise ValueError(
+            f"{path} is not a list of captured queries "
+            '([{"sql": "SELECT …", "total_ms": 1.5, "calls": 1}, …]).'
+        )
+    return [
+        WorkloadStatement(item["sql"], float(item["total_ms"]), int(item.get("calls", 1)))
+        for item in data
+    ]
 
 
 def _installed(context: AuditContext, extension: str) -> bool:
@@ -64,15 +159,56 @@ def _proposal(
     return None
 
 
-def suggest(context: AuditContext) -> Iterator[AuditFinding]:
-    if context.vendor != "postgresql":
-        context.skipped.append("PA501 workload suggestions: PostgreSQL only.")
-        return
+def _statements_from_pg_stat_statements(context: AuditContext) -> list[WorkloadStatement]:
+    """The top SELECTs by total time in pg_stat_statements, or [] with the reason
+    recorded when it cannot be read."""
     if not _installed(context, "pg_stat_statements"):
         context.skipped.append(
             "PA501 workload suggestions: pg_stat_statements is not installed in this "
             "database (shared_preload_libraries, then CREATE EXTENSION pg_stat_statements)."
+            + (" Using the captured queries only." if context.captured else "")
         )
+        return []
+    try:
+        with (
+            transaction.atomic(using=context.connection.alias),
+            context.connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "SELECT query, total_exec_time, calls FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database()) "
+                "AND (query ILIKE 'select%%' OR query = '<insufficient privilege>') "
+                "ORDER BY total_exec_time DESC LIMIT %s",
+                [TOP_STATEMENTS],
+            )
+            rows = cursor.fetchall()
+    except DatabaseError as error:
+        context.skipped.append(f"PA501: cannot read pg_stat_statements ({error}).")
+        return []
+    hidden = sum(1 for query, _, _ in rows if query == "<insufficient privilege>")
+    if hidden:
+        context.skipped.append(
+            f"PA501: {hidden} of the top {len(rows)} statements in pg_stat_statements "
+            "belong to other roles and their text is hidden (insufficient privilege): they "
+            "were not planned. Grant this role pg_read_all_stats to include them."
+        )
+    return [
+        WorkloadStatement(query, float(total), int(calls), FROM_PG_STAT_STATEMENTS)
+        for query, total, calls in rows
+        if query != "<insufficient privilege>"
+    ]
+
+
+def suggest(context: AuditContext) -> Iterator[AuditFinding]:
+    if context.vendor != "postgresql":
+        context.skipped.append("PA501 workload suggestions: PostgreSQL only.")
+        return
+    statements = _statements_from_pg_stat_statements(context)
+    known = {statement.sql for statement in statements}
+    captured = sorted(context.captured, key=lambda statement: -statement.total_ms)
+    statements += [s for s in captured[:TOP_STATEMENTS] if s.sql not in known]
+    if not statements:
         return
     hypopg = _installed(context, "hypopg")
     if not hypopg:
@@ -85,25 +221,14 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
         for audited in context.models
     }
     with context.connection.cursor() as cursor:
-        try:
-            with transaction.atomic(using=context.connection.alias):
-                cursor.execute(
-                    "SELECT query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM "
-                    "pg_database WHERE datname = current_database()) AND query ILIKE 'select%%' "
-                    "ORDER BY total_exec_time DESC LIMIT %s",
-                    [TOP_STATEMENTS],
-                )
-                statements = [row[0] for row in cursor.fetchall()]
-        except DatabaseError as error:
-            context.skipped.append(f"PA501: cannot read pg_stat_statements ({error}).")
-            return
         cursor.execute(
             "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
         )
         rows = dict(cursor.fetchall())
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         seen: set[tuple[str, tuple[tuple[str, bool], ...]]] = set()
-        for number, statement in enumerate(statements):
+        for number, workload in enumerate(statements):
+            statement = workload.sql
             if not any(re.search(rf'\b"?{re.escape(table)}"?\b', statement) for table in tables):
                 continue
             parameters = max((int(n) for n in re.findall(r"\$(\d+)", statement)), default=0)
@@ -132,6 +257,8 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
                         )
                         if after["Total Cost"] >= plan["Total Cost"]:
                             proposal = None
+                    elif proposal is not None:
+                        confirmation = " Not confirmed: hypopg is not installed."
                     cursor.execute(f"DEALLOCATE {name}")
             except DatabaseError as error:  # a statement that cannot be planned generically
                 context.skipped.append(f"PA501: could not plan {statement[:60]!r}: {error}")
@@ -149,8 +276,10 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
             yield AuditFinding(
                 "PA501",
                 table,
-                f"A top statement by total time scans {table} ({rows[table]:,.0f} rows) "
-                f"filtering or sorting on ({', '.join(c for c, _ in keys)}): "
+                f"A top statement by total time ({workload.total_ms:,.0f} ms in "
+                f"{workload.calls:,} calls, from {workload.source}) scans {table} "
+                f"({rows[table]:,.0f} rows) filtering or sorting on "
+                f"({', '.join(c for c, _ in keys)}): "
                 f"{statement[:160]}{'…' if len(statement) > 160 else ''}.{confirmation}",
                 model=audited.label,
                 columns=tuple(c for c, _ in keys),

@@ -148,3 +148,19 @@ def test_audit_cannot_write():
     # the connection is writable again afterwards
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE school_student SET grade = 1")
+
+
+def test_every_option_is_documented():
+    from pathlib import Path
+
+    from django.core.management import BaseCommand, load_command_class
+
+    def options(command):
+        parser = command.create_parser("manage.py", "perfaudit")
+        return {option for action in parser._actions for option in action.option_strings}
+
+    own = options(load_command_class("perfkit", "perfaudit")) - options(BaseCommand())
+    page = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    assert own >= {"--database", "--format", "--fail-level", "--ignore", "--checks"}
+    for option in sorted(own):
+        assert f"[{option}" in page or f"`{option}" in page, option

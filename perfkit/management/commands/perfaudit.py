@@ -18,6 +18,7 @@ import perfkit
 from perfkit.audit.findings import CHECKS, SEVERITY_RANK, AuditFinding
 from perfkit.audit.ignore import IgnoreFile
 from perfkit.audit.run import run_audit
+from perfkit.audit.workload import load_captured
 
 
 class Command(BaseCommand):
@@ -42,6 +43,12 @@ class Command(BaseCommand):
             default=[],
             metavar="ALIAS",
             help="A replica's alias: unused only if unused there too (repeatable).",
+        )
+        parser.add_argument(
+            "--captured",
+            metavar="FILE",
+            help="Queries captured by the detector (perfkit.audit.workload.save_captured), "
+            "added to pg_stat_statements' for the workload suggestions.",
         )
         from perfkit.management.commands.perfindex import add_fix_options
 
@@ -71,6 +78,12 @@ class Command(BaseCommand):
                 returncode=2,
             )
         ignore = IgnoreFile.load(Path(options["ignore"])) if options["ignore"] else IgnoreFile()
+        captured = []
+        if options["captured"]:
+            try:
+                captured = load_captured(Path(options["captured"]))
+            except ValueError as error:
+                raise CommandError(str(error), returncode=2) from error
 
         result = run_audit(
             database,
@@ -78,6 +91,7 @@ class Command(BaseCommand):
             checks,
             options["replica"],
             progress=lambda message: self.stderr.write(f"perfaudit: {message}"),
+            captured=captured,
         )
         findings = [f for f in result.findings if not ignore.silences(f)]
         stale = ignore.unmatched(result.findings)
