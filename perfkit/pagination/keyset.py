@@ -61,9 +61,16 @@ def _equal(term: KeysetTerm, value: Any) -> Q:
     return Q(**{f"{term.path}__isnull": True}) if value is None else Q(**{term.path: value})
 
 
-def _at_or_after(term: KeysetTerm, value: Any) -> Q:
-    after = _after(term, value)
-    return _equal(term, value) if after is None else _equal(term, value) | after
+def _at_or_after(term: KeysetTerm, value: Any) -> Q | None:
+    """The bound on the leading column, as a range the database can start an index scan
+    at (``a >= x``, not ``a = x OR a > x``); None when it would not narrow anything."""
+    if value is None:
+        # NULLs first: everything is at or after NULL. NULLs last: only NULLs are.
+        return None if term.nulls_first else Q(**{f"{term.path}__isnull": True})
+    condition = Q(**{f"{term.path}__{'lte' if term.descending else 'gte'}": value})
+    if term.nulls_first is False:
+        condition |= Q(**{f"{term.path}__isnull": True})
+    return condition
 
 
 def or_chain(terms: Sequence[KeysetTerm], values: Sequence[Any]) -> Q:
@@ -77,7 +84,9 @@ def or_chain(terms: Sequence[KeysetTerm], values: Sequence[Any]) -> Q:
         prefix &= _equal(term, value)
     if not disjuncts:
         return Q(pk__in=[])
-    return _at_or_after(terms[0], values[0]) & reduce(or_, disjuncts)
+    chain = reduce(or_, disjuncts)
+    bound = _at_or_after(terms[0], values[0])
+    return chain if bound is None else bound & chain
 
 
 def can_compare_rows(terms: Sequence[KeysetTerm], vendor: str) -> bool:
