@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from perfkit.audit import drift, health, missing, redundancy, workload
 from perfkit.audit.context import AuditContext
 from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import CHECKS, AuditFinding
-from perfkit.audit.introspection import declared_models, present_indexes
+from perfkit.audit.introspection import AuditedModel, declared_models, present_indexes
 from perfkit.audit.readonly import read_only
 from perfkit.audit.workload import WorkloadStatement
 from perfkit.conf import perfkit_settings
@@ -60,35 +61,48 @@ def run_audit(
     reason in ``AuditResult.skipped``; the others still run.
     """
     connection = connections[database]
-    selected = set(checks) or set(CHECKS)
-    result = AuditResult(database, connection.vendor, [])
     with read_only(connection):
         progress("reading the migration state")
         models = declared_models(connection, app_labels)
-        progress(f"reading the indexes of {len(models)} tables")
-        tables = [audited.table for audited in models]
-        present: dict[str, list[IndexDefinition]] = {table: [] for table in tables}
-        for index in present_indexes(connection, tables):
-            present[index.table].append(index)
-        context = AuditContext(
-            connection,
-            models,
-            present,
-            replicas=tuple(replicas) or perfkit_settings.AUDIT_REPLICAS,
-            captured=tuple(captured),
-        )
-        for ids, runner in RUNNERS:
-            wanted = selected.intersection(ids)
-            if not wanted:
-                continue
-            if CHECKS[ids[0]].postgres_only and connection.vendor != "postgresql":
-                context.skipped.append(
-                    f"{', '.join(sorted(wanted))}: PostgreSQL only ({connection.vendor} here)."
-                )
-                continue
-            progress(f"running {', '.join(ids)}")
-            result.findings.extend(_run_one(context, ids, runner, wanted))
-        result.skipped = context.skipped
+        return audit_models(connection, models, checks, replicas, progress, captured)
+
+
+def audit_models(
+    connection: BaseDatabaseWrapper,
+    models: list[AuditedModel],
+    checks: Sequence[str] = (),
+    replicas: Sequence[str] = (),
+    progress: Callable[[str], None] = lambda message: None,
+    captured: Sequence[WorkloadStatement] = (),
+) -> AuditResult:
+    """The audit of ``models`` (from :func:`declared_models`, or built by hand as the
+    benchmark does), inside a transaction the caller made read-only."""
+    selected = set(checks) or set(CHECKS)
+    result = AuditResult(connection.alias, connection.vendor, [])
+    progress(f"reading the indexes of {len(models)} tables")
+    tables = [audited.table for audited in models]
+    present: dict[str, list[IndexDefinition]] = {table: [] for table in tables}
+    for index in present_indexes(connection, tables):
+        present[index.table].append(index)
+    context = AuditContext(
+        connection,
+        models,
+        present,
+        replicas=tuple(replicas) or perfkit_settings.AUDIT_REPLICAS,
+        captured=tuple(captured),
+    )
+    for ids, runner in RUNNERS:
+        wanted = selected.intersection(ids)
+        if not wanted:
+            continue
+        if CHECKS[ids[0]].postgres_only and connection.vendor != "postgresql":
+            context.skipped.append(
+                f"{', '.join(sorted(wanted))}: PostgreSQL only ({connection.vendor} here)."
+            )
+            continue
+        progress(f"running {', '.join(ids)}")
+        result.findings.extend(_run_one(context, ids, runner, wanted))
+    result.skipped = context.skipped
     return result
 
 

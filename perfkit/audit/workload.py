@@ -229,8 +229,8 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
         seen: set[tuple[str, tuple[tuple[str, bool], ...]]] = set()
         for number, workload in enumerate(statements):
             statement = workload.sql
-            if not any(re.search(rf'\b"?{re.escape(table)}"?\b', statement) for table in tables):
-                continue
+            if tables.keys().isdisjoint(re.findall(r"\w+", statement)):
+                continue  # reads none of the audited tables
             parameters = max((int(n) for n in re.findall(r"\$(\d+)", statement)), default=0)
             name = f"perfkit_audit_{number}"
             try:
