@@ -1,9 +1,11 @@
-"""Property: for random rows (ties, NULLs) and random mixed-direction orderings, walking
-forward and then backward visits every row exactly once, in the database's order."""
+"""Property: for random rows (ties, NULLs) and random mixed-direction orderings (fields,
+a related field, an annotation), walking forward and then backward visits every row
+exactly once, in the database's order."""
 
 from __future__ import annotations
 
 import pytest
+from django.db.models.functions import Length
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,7 @@ from tests.pagination.support import make_rows, walk
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ["status", "check_in_time", "version", "created_at", "student__grade"]
+FIELDS = ["status", "check_in_time", "version", "created_at", "student__grade", "status_length"]
 
 rows = st.lists(
     st.tuples(
@@ -50,7 +52,7 @@ def test_forward_then_backward_visits_every_row_once_in_order(
 
     Paginator.ordering = [("-" if descending else "") + name for name, descending in ordering]
     Paginator.nulls = {"check_in_time": "first" if nulls_first else "last"}
-    queryset = Attendance.objects.all()
+    queryset = Attendance.objects.annotate(status_length=Length("status"))  # an annotation
 
     forward, backward = walk(Paginator, queryset, page_size)
 
