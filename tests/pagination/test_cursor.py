@@ -290,3 +290,35 @@ def test_unusable_ordering_entry_is_a_configuration_error():
 
     with pytest.raises(ImproperlyConfigured, match="field names or"):
         Bad().get_terms(Attendance.objects.all(), request(), None)
+
+
+def test_pages_and_links_match_drfs_cursor_on_a_unique_ordering(rows):
+    """Where DRF's cursor is correct (a unique, non-null ordering) both walk the same
+    pages with the same link structure; only the cursor tokens differ."""
+    from rest_framework.pagination import CursorPagination as DrfCursor
+
+    class Theirs(DrfCursor):
+        ordering = "-created_at"
+        page_size = 2
+
+    class Ours(CursorPagination):
+        ordering = "-created_at"
+        page_size = 2
+
+    def pages(paginator_class):
+        seen, cursor = [], None
+        while True:
+            paginator = paginator_class()
+            page = paginator.paginate_queryset(
+                Attendance.objects.all(), request(cursor=cursor, q="x")
+            )
+            data = paginator.get_paginated_response(ids(page)).data
+            shape = {key: value is not None for key, value in data.items() if key != "results"}
+            seen.append((data["results"], shape, list(data)))
+            for link in filter(None, [data["next"], data["previous"]]):
+                assert link.startswith("http://testserver/items/?") and "q=x" in link
+            cursor = cursor_of(data["next"])
+            if cursor is None:
+                return seen
+
+    assert pages(Ours) == pages(Theirs)
