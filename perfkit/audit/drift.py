@@ -25,6 +25,31 @@ def _matches(declared: IndexDefinition, present: IndexDefinition) -> bool:
     )
 
 
+def _differences(declared: IndexDefinition, present: IndexDefinition, vendor: str) -> list[str]:
+    """How a database index differs from the ``Meta.indexes`` entry of the same name:
+    keys and directions, INCLUDE columns, partial or not, and on PostgreSQL operator
+    classes and access method. Predicates are compared by presence only: the database
+    rewrites their text."""
+    found = []
+    if [(p.column, p.descending) for p in declared.keys] != [
+        (p.column, p.descending) for p in present.keys
+    ]:
+        found.append("the keys or their directions differ")
+    if set(declared.include) != set(present.include):
+        found.append("the INCLUDE columns differ")
+    if bool(declared.predicate) != bool(present.predicate):
+        where = "the database" if present.predicate else "the model"
+        found.append(f"only {where} makes it partial")
+    if vendor == "postgresql":
+        if declared.method != present.method:
+            found.append(f"the access method is {present.method}, declared {declared.method}")
+        elif [p.opclass for p in declared.keys] != [p.opclass for p in present.keys] and not any(
+            p.expression for p in declared.keys
+        ):
+            found.append("the operator classes differ")
+    return found
+
+
 def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
     for audited in context.models:
         present = context.present.get(audited.table, [])
@@ -51,21 +76,21 @@ def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
                 )
                 continue
             matched.add(twin.name)
-            if declared.origin == "meta" and not declared.predicate:
-                same_keys = [(p.column, p.descending) for p in declared.keys] == [
-                    (p.column, p.descending) for p in twin.keys
-                ]
-                if not same_keys or (set(declared.include) != set(twin.include)):
-                    yield AuditFinding(
-                        "PA103",
-                        audited.table,
-                        f"{twin.name} on {audited.label} is {twin.describe()} in the "
-                        f"database but declared as {declared.describe()}.",
-                        model=audited.label,
-                        index=twin.name,
-                        columns=twin.columns,
-                        fix="Recreate the index from the model (perfindex remove, then add).",
-                    )
+            differences = _differences(declared, twin, context.vendor)
+            if declared.origin == "meta" and differences:
+                yield AuditFinding(
+                    "PA103",
+                    audited.table,
+                    f"{twin.name} on {audited.label} is {twin.describe()} in the "
+                    f"database but declared as {declared.describe()}: "
+                    f"{'; '.join(differences)}. Queries planned for the declared index "
+                    "may not use it, and the next migration that touches it starts from a "
+                    "wrong picture.",
+                    model=audited.label,
+                    index=twin.name,
+                    columns=twin.columns,
+                    fix="Recreate the index from the model (perfindex remove, then add).",
+                )
         for index in present:
             if index.name in matched or index.protected or index.is_django_like_index:
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -128,10 +128,29 @@ def declared_indexes(
             table,
             str(index.name),
             keys,
-            predicate="(declared)" if index.condition is not None else "",
+            predicate=_condition_sql(index, model, editor),
             include=tuple(column(name) for name in index.include),
+            method=_access_method(index),
             origin="meta",
         )
+
+
+def _access_method(index: models.Index) -> str:
+    """``GinIndex`` → ``gin`` … (django.contrib.postgres names its classes' suffix after
+    the access method); a plain ``Index`` is a B-tree."""
+    suffix = str(getattr(index, "suffix", "idx"))
+    return "btree" if suffix == "idx" else suffix
+
+
+def _condition_sql(index: models.Index, model: type[models.Model], editor: Any) -> str:
+    """The WHERE of a partial ``Meta.indexes`` entry as Django writes it, "" when it has
+    none. (The database's own text differs, so drift compares only its presence.)"""
+    if index.condition is None:
+        return ""
+    try:
+        return str(cast(Any, index)._get_condition_sql(model, editor)) or "(condition)"
+    except Exception:  # a private Django API: fall back to saying there is one
+        return "(condition)"
 
 
 # -- the database ----------------------------------------------------------------------

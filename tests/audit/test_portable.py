@@ -88,3 +88,14 @@ def test_foreign_key_without_index():
     assert ids(result) == {"PA301:staff_shift:schedule_id", f"PA101:staff_shift:{name}"}
     [missing] = [f for f in result.findings if f.check == "PA301"]
     assert missing.model == "staff.Shift"
+
+
+def test_declared_index_made_partial_in_the_database():
+    sql(
+        "DROP INDEX shift_employee_date_idx",
+        "CREATE INDEX shift_employee_date_idx ON staff_shift (employee_id, date) "
+        "WHERE date > '2026-01-01'",
+    )
+    [redefined] = run_audit(app_labels=["staff"], checks=["PA103"]).findings
+    assert redefined.id == "PA103:staff_shift:shift_employee_date_idx"
+    assert "only the database makes it partial" in redefined.message

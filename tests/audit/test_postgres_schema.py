@@ -232,3 +232,23 @@ def test_bloated_index(settings):
     )
     found = {f.index: f for f in run_audit(app_labels=["school"], checks=["PA403"]).findings}
     assert found["by_last_name"].fix == "REINDEX INDEX CONCURRENTLY by_last_name;"
+
+
+def test_declared_index_with_another_access_method_or_opclass():
+    sql(
+        "DROP INDEX schedule_department_idx",
+        "CREATE INDEX schedule_department_idx ON staff_schedule USING hash (department_id)",
+        # look-alike: int8_ops is bigint's default operator class, the same index
+        "DROP INDEX shift_employee_date_idx",
+        "CREATE INDEX shift_employee_date_idx ON staff_shift (employee_id int8_ops, date)",
+    )
+    [redefined] = run_audit(app_labels=["staff"], checks=["PA103"]).findings
+    assert redefined.id == "PA103:staff_schedule:schedule_department_idx"
+    assert "the access method is hash, declared btree" in redefined.message
+    sql(
+        "DROP INDEX shift_employee_date_idx",
+        "CREATE INDEX shift_employee_date_idx ON staff_shift (employee_id, date DESC)",
+    )
+    found = {f.id: f for f in run_audit(app_labels=["staff"], checks=["PA103"]).findings}
+    redefined = found["PA103:staff_shift:shift_employee_date_idx"]
+    assert "the keys or their directions differ" in redefined.message
