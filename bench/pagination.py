@@ -8,7 +8,10 @@ Creates (once) an index on school_attendance (created_at, id), vacuums, then mea
 50 rows a page, ordered by -created_at: perfkit's CursorPagination; perfkit's
 PageNumberPagination once per count strategy; DRF's PageNumberPagination,
 LimitOffsetPagination and CursorPagination; and hand-written keyset SQL. Each figure is
-the median of --repeat runs of "paginate and fetch the page" (ms).
+the median of --repeat runs of "paginate and fetch the page" (ms). Then the same for a
+mixed-direction ordering (-created_at, status) served by an index on
+(created_at DESC, status, id DESC): perfkit's cursor (an OR-chain) against hand-written
+OR-chain SQL with and without the bound on the leading column.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def main() -> None:
             "CREATE INDEX IF NOT EXISTS bench_attendance_created_id "
             "ON school_attendance (created_at, id)"
         )
+        cursor.execute(
+            "CREATE INDEX IF NOT EXISTS bench_attendance_created_status_id "
+            "ON school_attendance (created_at DESC, status, id DESC)"
+        )
         # As autovacuum would have: the visibility map lets the deferred join's inner
         # query read the index alone.
         cursor.execute("VACUUM (ANALYZE) school_attendance")
@@ -61,6 +68,56 @@ def main() -> None:
             return None
         row = ordered.values_list("created_at", "id")[(page - 1) * PAGE_SIZE - 1]
         return row[0], row[1]
+
+    mixed = queryset.order_by("-created_at", "status", "-id")
+
+    def mixed_position(page: int) -> tuple[Any, Any, Any] | None:
+        if page == 1:
+            return None
+        row = mixed.values_list("created_at", "status", "id")[(page - 1) * PAGE_SIZE - 1]
+        return row[0], row[1], row[2]
+
+    class MixedCursor(perfkit.CursorPagination):
+        ordering = ["-created_at", "status"]
+        page_size = PAGE_SIZE
+
+    def perfkit_mixed_cursor(page: int) -> Any:
+        paginator = MixedCursor()
+        after = mixed_position(page)
+        params = {}
+        if after is not None:
+            signature = ("-created_at", "status", "-pk")
+            params["cursor"] = tokens.encode(tokens.Position(after, False), signature)
+        return lambda: paginator.paginate_queryset(queryset, request(**params))
+
+    def raw_mixed_keyset(bounded: bool) -> Any:
+        def for_page(page: int) -> Any:
+            after = mixed_position(page)
+            bound = "created_at <= %s AND " if bounded else ""
+
+            def run() -> list[Any]:
+                with connection.cursor() as cursor:
+                    if after is None:
+                        cursor.execute(
+                            "SELECT * FROM school_attendance "
+                            "ORDER BY created_at DESC, status, id DESC LIMIT %s",
+                            [PAGE_SIZE + 1],
+                        )
+                    else:
+                        created, status, pk = after
+                        chain = [created, created, status, created, status, pk]
+                        cursor.execute(
+                            f"SELECT * FROM school_attendance WHERE {bound}(created_at < %s "
+                            "OR (created_at = %s AND status > %s) "
+                            "OR (created_at = %s AND status = %s AND id < %s)) "
+                            "ORDER BY created_at DESC, status, id DESC LIMIT %s",
+                            [*([created] if bounded else []), *chain, PAGE_SIZE + 1],
+                        )
+                    return cursor.fetchall()
+
+            return run
+
+        return for_page
 
     class Cursor(perfkit.CursorPagination):
         ordering = "-created_at"
@@ -142,6 +199,9 @@ def main() -> None:
         "DRF LimitOffsetPagination": drf_limit_offset,
         "DRF CursorPagination": drf_cursor,
         "raw keyset SQL": raw_keyset,
+        "perfkit cursor, mixed directions": perfkit_mixed_cursor,
+        "raw OR-chain SQL, bounded": raw_mixed_keyset(bounded=True),
+        "raw OR-chain SQL, unbounded": raw_mixed_keyset(bounded=False),
     }
     cache.clear()
     rows = []
@@ -154,6 +214,10 @@ def main() -> None:
     targets = {
         "cursor p10000 / p1 (<= 1.5)": cursor_ms[2] / cursor_ms[0],
         "cursor p10000 / raw keyset p10000 (<= 3)": cursor_ms[2] / by_name["raw keyset SQL"][2],
+        "mixed cursor p10000 / bounded OR-chain SQL p10000 (<= 3)": by_name[
+            "perfkit cursor, mixed directions"
+        ][2]
+        / by_name["raw OR-chain SQL, bounded"][2],
         "DRF page-number p1 / estimated p1 (>= 10)": by_name["DRF PageNumberPagination"][0]
         / by_name["perfkit page-number (estimated)"][0],
         "DRF page-number p10000 / deferred join (exact) p10000": by_name[

@@ -60,7 +60,14 @@ class CursorPagination(PagedByLinks):
         reverse = position is not None and position.reverse
         walk = [term.reversed() for term in self.terms] if reverse else self.terms
 
-        aliases = {ALIAS.format(i): F(term.path) for i, term in enumerate(self.terms)}
+        # Where a term is a loaded field of the model its value is read from the instance;
+        # others (related paths, annotations, values() rows) are selected under an alias.
+        self.readers = [direct_attname(term.path, queryset) for term in self.terms]
+        aliases = {
+            ALIAS.format(i): F(term.path)
+            for i, (term, reader) in enumerate(zip(self.terms, self.readers, strict=True))
+            if reader is None
+        }
         queryset = queryset.annotate(**aliases).order_by(*(term.order_by() for term in walk))
         if position is not None:
             vendor = connections[queryset.db].vendor
@@ -123,7 +130,7 @@ class CursorPagination(PagedByLinks):
             raise InvalidPagination(f"{self.invalid_cursor_message}: {error}.") from error
 
     def position_of(self, row: Any) -> tuple[Any, ...]:
-        names = [ALIAS.format(i) for i in range(len(self.terms))]
+        names = [reader or ALIAS.format(i) for i, reader in enumerate(self.readers)]
         if isinstance(row, Mapping):
             return tuple(row[name] for name in names)
         return tuple(getattr(row, name) for name in names)
@@ -175,6 +182,27 @@ class CursorPagination(PagedByLinks):
             # Undeclared (system check perfkit.E401): PostgreSQL's default placement.
             nulls_first = descending
         return KeysetTerm(path, descending, nulls_first)
+
+
+def direct_attname(path: str, queryset: QuerySet[Any]) -> str | None:
+    """The attribute holding ordering term ``path`` on the queryset's model instances, when
+    it is a concrete field of the model that every row loads; else None (the term is then
+    selected under an alias). Saves selecting and decoding the same column twice."""
+    query = queryset.query
+    deferred_names, _ = query.deferred_loading
+    if query.values_select or query.annotation_select_mask is not None or deferred_names:
+        return None  # values() rows, or fields left out by only()/defer()
+    if path == "pk":
+        return "pk"
+    if "__" in path or path in query.annotations:
+        return None
+    try:
+        field = queryset.model._meta.get_field(path)
+    except FieldDoesNotExist:
+        return None
+    if not field.concrete or field.many_to_many:
+        return None
+    return str(field.attname)
 
 
 def term_is_nullable(model: type[Model], path: str, queryset: QuerySet[Any] | None = None) -> bool:

@@ -322,3 +322,21 @@ def test_pages_and_links_match_drfs_cursor_on_a_unique_ordering(rows):
                 return seen
 
     assert pages(Ours) == pages(Theirs)
+
+
+@pytest.mark.parametrize("narrow", [lambda qs: qs.only("id"), lambda qs: qs.defer("created_at")])
+def test_positions_of_deferred_fields_are_selected_not_loaded_per_row(rows, narrow):
+    queryset = narrow(Attendance.objects.all())
+    with CaptureQueriesContext(connection) as captured:
+        paginator = ByCreated()
+        paginator.paginate_queryset(queryset, request())
+        assert paginator.get_next_link()
+    assert len(captured.captured_queries) == 1
+    forward, backward = walk(ByCreated, queryset, 3)
+    assert forward == backward == expected(Attendance.objects.all(), ByCreated)
+
+
+def test_a_plain_field_term_is_read_from_the_row_not_selected_twice(rows):
+    with CaptureQueriesContext(connection) as captured:
+        ByCreated().paginate_queryset(Attendance.objects.all(), request())
+    assert "_perfkit_keyset" not in captured.captured_queries[0]["sql"]
