@@ -14,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections
 from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import OrderBy
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -52,6 +53,11 @@ class CursorPagination(PagedByLinks):
         size = self.get_page_size(request)
         if not size:
             return None
+        if queryset._iterable_class not in (ModelIterable, ValuesIterable, ValuesListIterable):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} pages model instances, values() dicts or "
+                "values_list() tuples; not flat or named values_list() rows."
+            )
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.terms = self.get_terms(queryset, request, view)
@@ -76,13 +82,16 @@ class CursorPagination(PagedByLinks):
         rows = list(queryset[: size + 1])
         more = len(rows) > size
         rows = rows[:size]
+        positions = [self.position_of(row) for row in rows]
+        rows = [strip_aliases(row, len(aliases)) for row in rows] if aliases else rows
         if reverse:
             rows.reverse()
+            positions.reverse()
             self.has_previous, self.has_next = more, True
         else:
             self.has_previous, self.has_next = position is not None, more
-        self.first_position = self.position_of(rows[0]) if rows else None
-        self.last_position = self.position_of(rows[-1]) if rows else None
+        self.first_position = positions[0] if positions else None
+        self.last_position = positions[-1] if positions else None
         self.display_page_controls = self.has_next or self.has_previous
         self.page_rows = rows
         return rows
@@ -130,9 +139,12 @@ class CursorPagination(PagedByLinks):
             raise InvalidPagination(f"{self.invalid_cursor_message}: {error}.") from error
 
     def position_of(self, row: Any) -> tuple[Any, ...]:
+        """The ordering values of ``row``, as fetched (aliases not yet stripped)."""
         names = [reader or ALIAS.format(i) for i, reader in enumerate(self.readers)]
         if isinstance(row, Mapping):
             return tuple(row[name] for name in names)
+        if isinstance(row, tuple):  # values_list(): the aliases end each row, in order
+            return row[len(row) - len(names) :]
         return tuple(getattr(row, name) for name in names)
 
     # -- the ordering ------------------------------------------------------------------
@@ -182,6 +194,16 @@ class CursorPagination(PagedByLinks):
             # Undeclared (system check perfkit.E401): PostgreSQL's default placement.
             nulls_first = descending
         return KeysetTerm(path, descending, nulls_first)
+
+
+def strip_aliases(row: Any, count: int) -> Any:
+    """``row`` without the ``count`` position aliases this paginator selected: they are
+    not part of the caller's data. Model instances keep them as attributes."""
+    if isinstance(row, dict):
+        return {key: value for key, value in row.items() if not key.startswith("_perfkit_")}
+    if isinstance(row, tuple):
+        return row[: len(row) - count]
+    return row
 
 
 def direct_attname(path: str, queryset: QuerySet[Any]) -> str | None:

@@ -340,3 +340,40 @@ def test_a_plain_field_term_is_read_from_the_row_not_selected_twice(rows):
     with CaptureQueriesContext(connection) as captured:
         ByCreated().paginate_queryset(Attendance.objects.all(), request())
     assert "_perfkit_keyset" not in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.parametrize(
+    ("make", "row_of"),
+    [
+        (lambda: Attendance.objects.values("id", "status"), lambda row: row["id"]),
+        (lambda: Attendance.objects.values_list("id", "status"), lambda row: row[0]),
+    ],
+)
+def test_values_and_values_list_rows_walk_without_the_position_aliases(rows, make, row_of):
+    class ByVersion(CursorPagination):
+        ordering = ["-version", "student__grade", "created_at"]  # a related term: aliased
+        page_size = 2
+
+    seen, cursor = [], None
+    while True:
+        paginator = ByVersion()
+        page = paginator.paginate_queryset(make(), request(cursor=cursor))
+        assert all(len(row) == 2 for row in page)  # ("id", "status") only
+        seen += [row_of(row) for row in page]
+        cursor = cursor_of(paginator.get_next_link())
+        if cursor is None:
+            break
+    assert seen == expected(Attendance.objects.all(), ByVersion)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_flat_and_named_values_list_are_a_configuration_error(flat):
+    from django.core.exceptions import ImproperlyConfigured
+
+    queryset = (
+        Attendance.objects.values_list("id", flat=True)
+        if flat
+        else Attendance.objects.values_list("id", "status", named=True)
+    )
+    with pytest.raises(ImproperlyConfigured, match="values_list"):
+        ByCreated().paginate_queryset(queryset, request())
