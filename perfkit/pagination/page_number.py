@@ -98,17 +98,22 @@ class PageNumberPagination(PagedByLinks):
     def fetch(self, queryset: QuerySet[Any], offset: int, limit: int) -> list[Any]:
         """A page of rows; deep pages by a deferred join, so the database skips rows
         reading only the index it orders by, then fetches whole rows for one page."""
-        if offset < perfkit_settings.PAGINATION_DEFERRED_JOIN_OFFSET:
+        grouped = queryset.query.group_by is not None  # rows are groups: no pk to join on
+        if grouped or offset < perfkit_settings.PAGINATION_DEFERRED_JOIN_OFFSET:
             return list(queryset[offset : offset + limit])
         page_keys = queryset.values("pk")[offset : offset + limit]
         return list(queryset.filter(pk__in=page_keys))
 
     # -- counting ----------------------------------------------------------------------
     def compute_count(self, queryset: QuerySet[Any]) -> int | str:
-        counted = queryset.order_by().select_related(None)
+        counted = queryset.order_by()
+        if counted.query.select_related:  # (values() querysets refuse select_related())
+            counted = counted.select_related(None)
         strategy = self.count_strategy
         if strategy == "capped":
-            capped = counted.values("pk")[: self.count_cap + 1].count()
+            # Only the pk under the LIMIT; a grouped queryset's rows are its groups.
+            narrow = counted if counted.query.group_by is not None else counted.values("pk")
+            capped = narrow[: self.count_cap + 1].count()
             return f"{self.count_cap}+" if capped > self.count_cap else capped
         if strategy == "cached":
             key = "perfkit:count:" + query_digest(counted)
@@ -179,7 +184,9 @@ def estimate_count(queryset: QuerySet[Any]) -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        if not queryset.query.where:
+        query = queryset.query
+        if not query.where and not query.distinct and query.group_by is None:
+            # Every row of the table is a row of the result: the table's row estimate.
             cursor.execute(
                 "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
                 [connection.ops.quote_name(queryset.model._meta.db_table)],

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from rest_framework import pagination as drf_pagination
 from rest_framework.exceptions import APIException
@@ -112,6 +113,14 @@ def test_estimated_count_uses_the_planner_on_postgresql(rows, settings):
         filtered.paginate_queryset(ordered().filter(version=1), request())
     assert any(q["sql"].startswith("EXPLAIN") for q in captured.captured_queries)
     assert filtered.count_is_estimate and filtered.count >= 1
+    grouped = paginator("estimated")  # one row per status, not per attendance row
+    with CaptureQueriesContext(connection) as captured:
+        grouped.paginate_queryset(
+            Attendance.objects.values("status").annotate(n=Count("id")).order_by("status"),
+            request(),
+        )
+    assert not any("reltuples" in q["sql"] for q in captured.captured_queries)
+    assert grouped.count <= 3
 
 
 def test_deep_pages_use_a_deferred_join(rows, settings):
@@ -170,3 +179,18 @@ def test_openapi_description():
         "previous",
         "results",
     }
+
+
+@pytest.mark.parametrize("strategy", ["exact", "estimated", "capped", "cached", "none"])
+def test_grouped_values_querysets_page_and_count_groups(rows, settings, strategy):
+    settings.PERFKIT = {"PAGINATION_DEFERRED_JOIN_OFFSET": 0}
+    cache.clear()
+    grouped = Attendance.objects.values("check_in_time").annotate(n=Count("id"))
+    pages = paginator(strategy, page_size=2)
+    first = pages.paginate_queryset(grouped.order_by("check_in_time"), request())
+    second = paginator(strategy, page_size=2).paginate_queryset(
+        grouped.order_by("check_in_time"), request(page="2")
+    )
+    assert sorted(row["n"] for row in first + second) == [3, 3, 4]  # 1, 2 and NULL
+    data = pages.get_paginated_response(first).data
+    assert data["count"] == (None if strategy == "none" else 3)
