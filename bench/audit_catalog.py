@@ -35,9 +35,10 @@ def main() -> None:
     from django.db import connection, models
     from django.test.utils import CaptureQueriesContext
 
-    from perfkit.audit.introspection import AuditedModel, declared_indexes
+    from perfkit.audit.audited_models import AuditedModel
     from perfkit.audit.readonly import read_only
     from perfkit.audit.run import audit_models
+    from perfkit.schema.declared import declared_indexes
 
     with connection.cursor() as cursor:
         # So that the workload check (PA501) plans real top statements too.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perfkit.detect import Finding, Report, detect
+from perfkit.detection import Finding, Report, detect
 from perfkit.exceptions import DetectionError, NPlusOneError, PerfkitError
 
 __version__ = "0.1.0.dev0"

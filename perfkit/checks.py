@@ -61,7 +61,7 @@ def check_settings(
 def register() -> None:
     """Register every perfkit check. Called once from ``PerfkitConfig.ready()``."""
     register_check(Tags.compatibility)(check_settings)
-    from perfkit.detect.checks import check_detection_settings
+    from perfkit.detection.checks import check_detection_settings
 
     register_check(Tags.compatibility)(check_detection_settings)
     from perfkit.audit.settings_checks import check_database_settings

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from django.conf import settings
 
 Action = Literal["log", "warn", "raise"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
 
 _MISSING = object()
 
@@ -67,7 +68,7 @@ class SettingSpec:
 SPECS: dict[str, SettingSpec] = {
     # -- detection (capture, detect, middleware) ---------------------------------------
     "ENABLED": SettingSpec(True, (bool,)),
-    "ACTION": SettingSpec("log", (str,), choices=("log", "warn", "raise")),
+    "ACTION": SettingSpec("log", (str,), choices=ACTIONS),
     "N_PLUS_ONE_THRESHOLD": SettingSpec(2, (int,), minimum=2),
     "REPEATED_QUERY_THRESHOLD": SettingSpec(5, (int,), minimum=2),
     "REPEATED_WRITE_THRESHOLD": SettingSpec(5, (int,), minimum=2),

@@ -10,7 +10,6 @@ it, on purpose.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -20,16 +19,15 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from perfkit.capture import CallSite, Capture
+from perfkit.capture import Capture
+from perfkit.capture.view_site import view_site
 from perfkit.conf import perfkit_settings
-from perfkit.detect import DetectionOptions, Report, act, build_report
-from perfkit.detect.act import raise_for
+from perfkit.detection import DetectionOptions, Report, act, build_report
+from perfkit.detection.act import raise_for
 
 logger = logging.getLogger("perfkit")
 
 FINDINGS_HEADER = "X-Perfkit-Findings"
-
-_view_sites: dict[Any, CallSite | None] = {}
 
 
 class _RequestScope:
@@ -149,27 +147,3 @@ def add_server_timing(response: HttpResponseBase, report: Report) -> None:
     )
     existing = response.headers.get("Server-Timing")
     response.headers["Server-Timing"] = f"{existing}, {entry}" if existing else entry
-
-
-def view_site(request: HttpRequest) -> CallSite | None:
-    """Where the request's view is defined: the location of findings with no user frame
-    (e.g. queries made inside a DRF serializer or a template)."""
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return None
-    func = match.func
-    if func in _view_sites:
-        return _view_sites[func]
-    target = getattr(func, "cls", None) or getattr(func, "view_class", None)
-    target = target or inspect.unwrap(func)
-    site: CallSite | None
-    try:
-        filename = inspect.getsourcefile(target)
-        line = inspect.getsourcelines(target)[1]
-        site = (
-            CallSite(filename, line, getattr(target, "__qualname__", "view")) if filename else None
-        )
-    except (OSError, TypeError):
-        site = None
-    _view_sites[func] = site
-    return site

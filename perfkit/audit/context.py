@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from perfkit.audit.definitions import IndexDefinition
-from perfkit.audit.introspection import AuditedModel
+from perfkit.audit.audited_models import AuditedModel
+from perfkit.schema.definitions import IndexDefinition
 
 if TYPE_CHECKING:
     from perfkit.audit.workload import WorkloadStatement

@@ -1,65 +1,57 @@
-"""Drift: what the models declare against what the database has."""
+"""Drift: what the models declare against what the database has, compared exactly
+(both sides are normalised by :mod:`perfkit.schema`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from perfkit.audit.context import AuditContext
-from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import AuditFinding
+from perfkit.schema.definitions import IndexDefinition
 
 
-def _matches(declared: IndexDefinition, present: IndexDefinition) -> bool:
-    if declared.name and declared.name == present.name:
-        return True
-    if declared.origin == "meta":
-        return False
-    # Unnamed declarations (and SQLite's autoindexes behind named unique constraints)
-    # match by structure.
-    return (
-        declared.columns == present.columns
-        and declared.unique == present.unique
-        and not present.predicate
-        and present.method == "btree"
-        and not present.is_django_like_index
-    )
-
-
-def _differences(declared: IndexDefinition, present: IndexDefinition, vendor: str) -> list[str]:
-    """How a database index differs from the ``Meta.indexes`` entry of the same name:
-    keys and directions, INCLUDE columns, partial or not, and on PostgreSQL operator
-    classes and access method. Predicates are compared by presence only: the database
-    rewrites their text."""
-    found = []
-    if [(p.column, p.descending) for p in declared.keys] != [
-        (p.column, p.descending) for p in present.keys
-    ]:
-        found.append("the keys or their directions differ")
-    if set(declared.include) != set(present.include):
-        found.append("the INCLUDE columns differ")
-    if bool(declared.predicate) != bool(present.predicate):
-        where = "the database" if present.predicate else "the model"
-        found.append(f"only {where} makes it partial")
-    if vendor == "postgresql":
-        if declared.method != present.method:
-            found.append(f"the access method is {present.method}, declared {declared.method}")
-        elif [p.opclass for p in declared.keys] != [p.opclass for p in present.keys] and not any(
-            p.expression for p in declared.keys
-        ):
-            found.append("the operator classes differ")
-    return found
+def _twins(
+    declared: tuple[IndexDefinition, ...], present: list[IndexDefinition]
+) -> dict[int, IndexDefinition]:
+    """Each declaration's index in the database, by position in ``declared``: by name
+    first, then, for Django's implicit indexes and constraints (whose names the database
+    may not share, e.g. SQLite's autoindexes or a renamed table's), by structure."""
+    by_name = {index.name: index for index in present}
+    twins: dict[int, IndexDefinition] = {}
+    taken: set[str] = set()
+    for position, wanted in enumerate(declared):
+        twin = by_name.get(wanted.name) if wanted.name else None
+        if twin is not None:
+            twins[position] = twin
+            taken.add(twin.name)
+    for position, wanted in enumerate(declared):
+        if position in twins or wanted.origin == "meta":
+            continue
+        twin = next(
+            (
+                index
+                for index in present
+                if index.name not in taken
+                and index.keys == wanted.keys
+                and index.unique == wanted.unique
+                and index.predicate == wanted.predicate
+                and index.method == wanted.method
+            ),
+            None,
+        )
+        if twin is not None:
+            twins[position] = twin
+            taken.add(twin.name)
+    return twins
 
 
 def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
     for audited in context.models:
         present = context.present.get(audited.table, [])
-        matched: set[str] = set()
-        for declared in audited.declared:
-            twin = next((index for index in present if index.name == declared.name), None)
-            if twin is None:
-                twin = next(
-                    (i for i in present if i.name not in matched and _matches(declared, i)), None
-                )
+        twins = _twins(audited.declared, present)
+        matched = {twin.name for twin in twins.values()}
+        for position, declared in enumerate(audited.declared):
+            twin = twins.get(position)
             if twin is None:
                 columns = ", ".join(declared.columns)
                 yield AuditFinding(
@@ -75,8 +67,7 @@ def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
                     "migration, or check for a failed concurrent build)",
                 )
                 continue
-            matched.add(twin.name)
-            differences = _differences(declared, twin, context.vendor)
+            differences = declared.differences(twin)
             if declared.origin == "meta" and differences:
                 yield AuditFinding(
                     "PA103",

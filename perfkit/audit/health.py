@@ -19,8 +19,7 @@ def check_invalid(context: AuditContext) -> Iterator[AuditFinding]:
     for table, indexes in sorted(context.present.items()):
         audited = context.model_for(table)
         for index in indexes:
-            building = dict(index.extra).get("building") == "true"
-            if index.valid or building:
+            if index.valid or index.building:
                 continue
             migrate = (
                 f"python manage.py migrate {audited.app_label}"

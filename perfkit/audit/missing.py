@@ -10,7 +10,7 @@ from django.db import models
 
 from perfkit.audit.context import AuditContext
 from perfkit.audit.findings import AuditFinding
-from perfkit.audit.ordering import OrderingTerm, ordering_is_indexed
+from perfkit.schema.ordering import OrderingTerm, ordering_is_indexed
 
 
 def check_foreign_keys(context: AuditContext) -> Iterator[AuditFinding]:
@@ -102,7 +102,11 @@ def check_orderings(context: AuditContext) -> Iterator[AuditFinding]:
                 break
             terms.append(OrderingTerm(str(column), item.startswith("-")))
         key = (audited.label, tuple(ordering))
-        if not terms or key in seen or ordering_is_indexed(audited.model, terms):
+        if (
+            not terms
+            or key in seen
+            or ordering_is_indexed(audited.model, terms, context.connection)
+        ):
             continue
         seen.add(key)
         fields = ",".join(ordering)

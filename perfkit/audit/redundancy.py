@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from perfkit.audit.audited_models import AuditedModel
 from perfkit.audit.context import AuditContext
-from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import AuditFinding
-from perfkit.audit.introspection import AuditedModel
+from perfkit.schema.definitions import IndexDefinition
 
 
 def covers(wider: IndexDefinition, narrow: IndexDefinition) -> bool:
@@ -41,7 +41,7 @@ def _removal(
     if audited is None or declared is None:
         return f"DROP INDEX CONCURRENTLY {index.name};", None
     if declared.origin == "db_index":
-        field = dict(declared.extra).get("field", "")
+        field = declared.field_name
         return (
             f"Set db_index=False on {audited.label}.{field}.",
             {

@@ -10,13 +10,14 @@ from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from perfkit.audit import drift, health, missing, redundancy, workload
+from perfkit.audit.audited_models import AuditedModel, declared_models
 from perfkit.audit.context import AuditContext
-from perfkit.audit.definitions import IndexDefinition
 from perfkit.audit.findings import CHECKS, AuditFinding
-from perfkit.audit.introspection import AuditedModel, declared_models, present_indexes
 from perfkit.audit.readonly import read_only
 from perfkit.audit.workload import WorkloadStatement
 from perfkit.conf import perfkit_settings
+from perfkit.schema.definitions import IndexDefinition
+from perfkit.schema.present import present_indexes
 
 CheckRunner = Callable[[AuditContext], Iterable[AuditFinding]]
 

@@ -22,9 +22,10 @@ from django.db import DatabaseError, transaction
 from perfkit.audit.context import AuditContext
 from perfkit.audit.findings import AuditFinding
 from perfkit.conf import perfkit_settings
+from perfkit.schema.plan import QueryPlan, explain
+from perfkit.schema.sql_text import without_literals
 
 TOP_STATEMENTS = 20
-FILTER_COLUMN = re.compile(r"\(?(?:\w+\.)?\"?(\w+)\"?\s*(?:=|<>|<=|>=|<|>|~~|IS NOT NULL|IS NULL)")
 FROM_PG_STAT_STATEMENTS = "pg_stat_statements"
 FROM_DETECTOR = "queries captured by the detector"
 
@@ -121,39 +122,26 @@ def _installed(context: AuditContext, extension: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _plan(cursor: Any, name: str, parameters: int) -> dict[str, Any]:
+def _plan(context: AuditContext, name: str, parameters: int) -> QueryPlan:
+    """The generic plan of prepared statement ``name``, every parameter NULL."""
     arguments = ", ".join(["NULL"] * parameters)
     execute = f"EXECUTE {name}({arguments})" if parameters else f"EXECUTE {name}"
-    cursor.execute(f"EXPLAIN (FORMAT JSON) {execute}")
-    raw = cursor.fetchone()[0]
-    plan = json.loads(raw) if isinstance(raw, str) else raw
-    return dict(plan[0]["Plan"])
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
+    return explain(context.connection.alias, execute)
 
 
 def _proposal(
-    plan: dict[str, Any], tables: dict[str, Any], rows: dict[str, float]
+    plan: QueryPlan, tables: dict[str, Any], rows: dict[str, float]
 ) -> tuple[str, list[tuple[str, bool]]] | None:
-    """(table, [(column, descending)]) for the costliest scan worth an index, or None."""
-    for node in _nodes(plan):
-        table = node.get("Relation Name")
-        if node.get("Node Type") != "Seq Scan" or table not in tables:
-            continue
-        if rows.get(table, 0) < perfkit_settings.AUDIT_LARGE_TABLE_ROWS:
+    """(table, [(column, descending)]) for the first whole-table scan worth an index:
+    of a large audited table, filtering or sorting on its columns."""
+    for table in plan.full_scans:
+        if table not in tables or rows.get(table, 0) < perfkit_settings.AUDIT_LARGE_TABLE_ROWS:
             continue
         columns = tables[table]
-        keys = [(c, False) for c in FILTER_COLUMN.findall(node.get("Filter", "")) if c in columns]
-        for sort in _nodes(plan):
-            if sort.get("Node Type") == "Sort":
-                for key in sort.get("Sort Key", []):
-                    name = key.split(".")[-1].split()[0].strip('"')
-                    if name in columns and name not in [k for k, _ in keys]:
-                        keys.append((name, key.upper().endswith("DESC")))
+        keys = [(column, False) for column in plan.filter_columns(table) if column in columns]
+        for column, descending in plan.sort_keys:
+            if column in columns and column not in [name for name, _ in keys]:
+                keys.append((column, descending))
         if keys:
             return table, list(dict.fromkeys(keys))
     return None
@@ -236,7 +224,7 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
             try:
                 with transaction.atomic(using=context.connection.alias):
                     cursor.execute(f"PREPARE {name} AS {statement}")
-                    plan = _plan(cursor, name, parameters)
+                    plan = _plan(context, name, parameters)
                     proposal = _proposal(plan, tables, rows)
                     confirmation = ""
                     if proposal is not None and hypopg:
@@ -249,19 +237,21 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
                         # The generic plan is cached with the statement: prepare it again.
                         cursor.execute(f"DEALLOCATE {name}")
                         cursor.execute(f"PREPARE {name} AS {statement}")
-                        after = _plan(cursor, name, parameters)
+                        after = _plan(context, name, parameters)
                         cursor.execute("SELECT hypopg_reset()")
                         confirmation = (
                             f" With it as a hypothetical index (hypopg) the planned cost goes "
-                            f"from {plan['Total Cost']:,.0f} to {after['Total Cost']:,.0f}."
+                            f"from {plan.cost or 0:,.0f} to {after.cost or 0:,.0f}."
                         )
-                        if after["Total Cost"] >= plan["Total Cost"]:
+                        if (after.cost or 0) >= (plan.cost or 0):
                             proposal = None
                     elif proposal is not None:
                         confirmation = " Not confirmed: hypopg is not installed."
                     cursor.execute(f"DEALLOCATE {name}")
             except DatabaseError as error:  # a statement that cannot be planned generically
-                context.skipped.append(f"PA501: could not plan {statement[:60]!r}: {error}")
+                context.skipped.append(
+                    f"PA501: could not plan {without_literals(statement)[:60]!r}: {error}"
+                )
                 continue
             if proposal is None:
                 continue
@@ -272,6 +262,7 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
             seen.add(key)
             audited = context.model_for(table)
             assert audited is not None
+            shown = without_literals(statement)
             fields = [("-" if desc else "") + tables[table][column].name for column, desc in keys]
             yield AuditFinding(
                 "PA501",
@@ -280,7 +271,7 @@ def suggest(context: AuditContext) -> Iterator[AuditFinding]:
                 f"{workload.calls:,} calls, from {workload.source}) scans {table} "
                 f"({rows[table]:,.0f} rows) filtering or sorting on "
                 f"({', '.join(c for c, _ in keys)}): "
-                f"{statement[:160]}{'…' if len(statement) > 160 else ''}.{confirmation}",
+                f"{shown[:160]}{'…' if len(shown) > 160 else ''}.{confirmation}",
                 model=audited.label,
                 columns=tuple(c for c, _ in keys),
                 fix=f"python manage.py perfindex add {audited.label} {','.join(fields)}",

@@ -24,8 +24,6 @@ from typing import Any
 
 import django
 
-import perfkit
-
 _USER = 0
 _LIBRARY = 1
 _PERFKIT = 2
@@ -75,7 +73,8 @@ def _library_directories() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _perfkit_directory() -> str:
-    return _directory(os.path.dirname(perfkit.__file__))
+    # This file is perfkit/capture/call_site.py: perfkit is two levels up.
+    return _directory(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class CallSiteResolver:

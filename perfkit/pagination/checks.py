@@ -11,10 +11,10 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import Model
 from django.db.models.expressions import OrderBy
 
-from perfkit.audit.ordering import OrderingTerm, ordering_is_indexed
 from perfkit.pagination.cursor import CursorPagination, term_is_nullable
 from perfkit.pagination.discovery import paginated_views
 from perfkit.pagination.keyset import KeysetTerm
+from perfkit.schema.ordering import OrderingTerm, ordering_is_indexed
 
 
 def check_paginated_orderings(

@@ -29,6 +29,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from perfkit.conf import perfkit_settings
 from perfkit.pagination.base import PagedByLinks, linked_page_schema, query_parameter
 from perfkit.pagination.errors import InvalidPagination, positive_int
+from perfkit.schema.plan import explain
 
 CountStrategy = Literal["exact", "estimated", "capped", "cached", "none"]
 STRATEGIES = ("exact", "estimated", "capped", "cached", "none")
@@ -183,20 +184,16 @@ def estimate_count(queryset: QuerySet[Any]) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    with connection.cursor() as cursor:
-        query = queryset.query
-        if not query.where and not query.distinct and query.group_by is None:
-            # Every row of the table is a row of the result: the table's row estimate.
+    query = queryset.query
+    if not query.where and not query.distinct and query.group_by is None:
+        # Every row of the table is a row of the result: the table's row estimate.
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
                 [connection.ops.quote_name(queryset.model._meta.db_table)],
             )
             row = cursor.fetchone()
-            return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
-        sql, params = queryset.query.sql_with_params()
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        row = cursor.fetchone()
-    plan = row[0] if row else None
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"]) if plan else None
+        return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+    sql, params = query.sql_with_params()
+    rows = explain(queryset.db, sql, params).rows
+    return None if rows is None else int(rows)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from perfkit.contrib.pytest_baseline import (
+from perfkit.contrib.pytest.baseline import (
     Baseline,
     BaselineEntry,
     BaselineError,

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
 import perfkit
-from perfkit.detect import PerfkitWarning, forget_matches, unmatched_entries
+from perfkit.detection import PerfkitWarning, forget_matches, unmatched_entries
 from perfkit.middleware import FINDINGS_HEADER
 from testproject.journal import serializers as journal_serializers
 from testproject.journal import views as journal

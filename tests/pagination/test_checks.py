@@ -5,9 +5,9 @@ from django.test import override_settings
 from django.urls import path
 from rest_framework import generics
 
-from perfkit.audit.ordering import OrderingTerm, key_serves_ordering, ordering_is_indexed
 from perfkit.pagination import CursorPagination
 from perfkit.pagination.checks import check_paginated_orderings
+from perfkit.schema.ordering import OrderingTerm, key_serves_ordering, ordering_is_indexed
 from testproject.school.models import Attendance
 from testproject.staff.models import Shift
 

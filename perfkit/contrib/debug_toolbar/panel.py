@@ -19,19 +19,12 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from perfkit.capture import Capture, excluded
-from perfkit.contrib.code_names import qualname_at, split_location
-from perfkit.detect import DetectionOptions, Finding, build_report
+from perfkit.capture.code_names import qualname_at, split_location
+from perfkit.capture.view_site import view_site
+from perfkit.detection import DetectionOptions, Finding, build_report
+from perfkit.detection.findings import KIND_LABELS
 
 TEMPLATE = "perfkit/debug_toolbar/panel.html"
-
-KIND_LABELS = {
-    "n_plus_one": "N+1",
-    "unused_eager_load": "unused eager load",
-    "repeated_write": "repeated write",
-    "slow_query": "slow query",
-    "query_budget": "query budget",
-    "db_time_budget": "DB time budget",
-}
 
 
 class PerfkitPanel(Panel):
@@ -74,8 +67,6 @@ class PerfkitPanel(Panel):
         if capture is None or options is None:
             return
         with excluded():
-            from perfkit.middleware import view_site
-
             report = build_report(capture, options, fallback_site=view_site(request))
             self.record_stats(  # type: ignore[no-untyped-call]
                 {
@@ -96,7 +87,7 @@ def finding_row(finding: Finding) -> dict[str, Any]:
     path, line = split_location(finding.location)
     return {
         "kind": finding.kind,
-        "kind_label": KIND_LABELS.get(finding.kind, finding.kind),
+        "kind_label": KIND_LABELS[finding.kind],
         "relation": finding.relation or "",
         "location": finding.location,
         "function": (qualname_at(path, line) if line else None) or "",

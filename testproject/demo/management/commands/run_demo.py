@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 
 from perfkit import Finding
 from perfkit.conf import user_settings
-from perfkit.detect import unmatched_entries
+from perfkit.detection import unmatched_entries
 from perfkit.signals import finding_detected
 
 SERVER_TIMING = re.compile(r'db;dur=([0-9.]+);desc="([0-9]+) queries"')

@@ -9,7 +9,7 @@ from django.apps import AppConfig, apps
 from django.core.checks import CheckMessage, Error, Warning
 
 from perfkit.conf import user_settings
-from perfkit.detect.allowlist import entry_problem, is_location_pattern
+from perfkit.detection.allowlist import entry_problem, is_location_pattern
 
 
 def check_detection_settings(

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 from perfkit.capture import CallSite, Capture
-from perfkit.detect.allowlist import split
-from perfkit.detect.analysis import find_problems
-from perfkit.detect.findings import Finding
-from perfkit.detect.options import DetectionOptions
-from perfkit.detect.report import Report
+from perfkit.conf import Action
+from perfkit.detection.allowlist import split
+from perfkit.detection.analysis import find_problems
+from perfkit.detection.findings import Finding
+from perfkit.detection.options import DetectionOptions
+from perfkit.detection.report import Report
 from perfkit.exceptions import DetectionError, NPlusOneError
 
 logger = logging.getLogger("perfkit")
-
-Action = Literal["log", "warn", "raise"]
 
 
 class PerfkitWarning(UserWarning):

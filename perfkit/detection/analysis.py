@@ -5,12 +5,14 @@ except the optional EXPLAIN of slow reads on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad
-from perfkit.detect.findings import Finding
-from perfkit.detect.options import DetectionOptions
+from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, excluded
+from perfkit.detection.findings import Finding
+from perfkit.detection.options import DetectionOptions
+from perfkit.schema.plan import PlanUnavailable, explain
 
 _Where = Callable[[CallSite], str]
 _PREFETCH_KINDS = frozenset(
@@ -230,19 +232,29 @@ def _slow_queries(
     return findings
 
 
+_WRITES_IN_SQL = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
 def _explain(query: CapturedQuery) -> str | None:
+    """A one-line plan summary of a slow read, or None when it must not be explained:
+    never a write (nor a data-modifying CTE), never from an event loop (the ORM may not
+    run there; the middleware explains from a thread)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         pass
     else:
-        return None  # the ORM may not run in an event loop; the middleware explains in a thread
-    from perfkit.detect.explain import explain_summary
-
+        return None
+    if query.statement not in ("SELECT", "WITH") or query.many or _WRITES_IN_SQL.search(query.sql):
+        return None
     try:
-        return explain_summary(query)
+        with excluded():
+            plan = explain(query.alias, query.sql.strip().rstrip(";"), query.params)
+    except PlanUnavailable:
+        return None
     except Exception as error:  # a plan is a bonus: never fail detection over it
         return f"EXPLAIN failed: {type(error).__name__}"
+    return plan.summary()
 
 
 def _budgets(

@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 import perfkit
-from tests.detect import scenarios
+from tests.detection import scenarios
 
 CASES = list(scenarios.EXPECTED.items())
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import perfkit
-from perfkit.detect.explain import summarise_plan
+from perfkit.schema.plan import postgresql_plan
 from testproject.school.models import Attendance
 from tests.factories import AttendanceFactory
 
@@ -16,7 +16,7 @@ def test_queries_over_the_threshold_are_findings():
         list(Attendance.objects.filter(status="late"))  # slow: every query is over 0 ms
     [finding] = report.of_kind("slow_query")
     assert finding.count == 1
-    assert finding.location.startswith("tests/detect/test_slow_queries.py:")
+    assert finding.location.startswith("tests/detection/test_slow_queries.py:")
     assert finding.explain is None  # EXPLAIN is off by default
     assert "Slower than 0 ms" in finding.suggestion
 
@@ -39,7 +39,7 @@ def test_plan_summary_reads_in_execution_order():
             }
         ],
     }
-    assert summarise_plan(plan) == (
+    assert postgresql_plan("SELECT …", plan).summary() == (
         "Seq Scan on school_attendance filtering status; Sort on created_at DESC"
     )
 

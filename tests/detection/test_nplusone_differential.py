@@ -1,7 +1,7 @@
 """Differential test against nplusone (Django 5.2 only: nplusone crashes on 6.x).
 
 nplusone patches the ORM for good when imported, so it runs in its own pytest process
-(tests/detect/nplusone_probe.py) with its own test database.
+(tests/detection/nplusone_probe.py) with its own test database.
 """
 
 from __future__ import annotations
@@ -34,7 +34,15 @@ def test_every_nplusone_report_is_a_perfkit_finding():
     if worker and "DATABASE_URL" in env:
         env["DATABASE_URL"] += f"_{worker}"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/detect/nplusone_probe.py", "-q", "-p", "no:xdist"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/detection/nplusone_probe.py",
+            "-q",
+            "-p",
+            "no:xdist",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -42,6 +50,6 @@ def test_every_nplusone_report_is_a_perfkit_finding():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    from tests.detect.scenarios import EXPECTED
+    from tests.detection.scenarios import EXPECTED
 
     assert f"{len(EXPECTED)} passed" in result.stdout, result.stdout[-2000:]

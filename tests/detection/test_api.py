@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
 import perfkit
-from perfkit.detect import DetectionOptions, PerfkitWarning
+from perfkit.detection import DetectionOptions, PerfkitWarning
 from perfkit.signals import finding_detected
 from testproject.school.models import Class
 from tests.factories import ClassFactory
@@ -43,7 +43,7 @@ def test_report_of_a_context_manager(classes):
         "school.Class.teacher",
         3,
     )
-    assert finding.location.startswith("tests/detect/test_api.py:")
+    assert finding.location.startswith("tests/detection/test_api.py:")
     assert finding.total_ms > 0
     assert '"school_teacher"' in finding.sql
     assert finding.suggestion == (
@@ -175,7 +175,7 @@ def test_a_bug_in_detection_does_not_break_the_block(classes, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(sys.modules["perfkit.detect.act"], "find_problems", broken)
+    monkeypatch.setattr(sys.modules["perfkit.detection.act"], "find_problems", broken)
     with perfkit.detect(action="raise") as report:
         teacher_loop()
     assert report.findings == []
@@ -192,4 +192,4 @@ def test_call_site_of_code_run_through_sync_to_async(classes):
     [finding] = async_to_sync(view)().findings
     with open(__file__) as source:
         line = next(n for n, text in enumerate(source, 1) if text.rstrip().endswith("teacher-loop"))
-    assert finding.location == f"tests/detect/test_api.py:{line}"
+    assert finding.location == f"tests/detection/test_api.py:{line}"

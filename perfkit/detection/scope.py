@@ -10,9 +10,10 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from perfkit.capture import Capture
-from perfkit.detect.act import Action, act, build_report
-from perfkit.detect.options import DetectionOptions
-from perfkit.detect.report import Report
+from perfkit.conf import Action
+from perfkit.detection.act import act, build_report
+from perfkit.detection.options import DetectionOptions
+from perfkit.detection.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("perfkit")

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from perfkit.detect.findings import Finding
+from perfkit.detection.findings import Finding
 
 ENTRY_KEYS = frozenset({"kind", "relation", "location", "sql"})
 

@@ -28,18 +28,10 @@ from typing import Any, Literal, cast
 
 import pytest
 
+from perfkit.detection.findings import FINDING_KINDS
+
 Mode = Literal["off", "report", "strict"]
 MODES: tuple[Mode, ...] = ("off", "report", "strict")
-FINDING_KINDS = frozenset(
-    {
-        "n_plus_one",
-        "unused_eager_load",
-        "repeated_write",
-        "slow_query",
-        "query_budget",
-        "db_time_budget",
-    }
-)
 MARKER_HELP = (
     "perfkit(enabled=True, strict=None, fail_on=None, **detection_options): per-test "
     "perfkit detection settings, e.g. n_plus_one_threshold=5 or allowlist=[...] "
@@ -105,7 +97,7 @@ class PluginSettings:
         elif config.getoption("perfkit_strict"):
             mode = "strict"
         fail_on = frozenset(str(kind) for kind in config.getini("perfkit_fail_on"))
-        unknown = sorted(fail_on - FINDING_KINDS)
+        unknown = sorted(fail_on - set(FINDING_KINDS))
         if unknown:
             raise pytest.UsageError(
                 f"perfkit_fail_on: unknown finding kind(s) {', '.join(unknown)}; "
@@ -152,7 +144,7 @@ class MarkerOptions:
 
     @classmethod
     def of(cls, item: pytest.Item) -> MarkerOptions:
-        from perfkit.detect import DetectionOptions
+        from perfkit.detection import DetectionOptions
 
         merged: dict[str, Any] = {}
         for mark in reversed(list(item.iter_markers("perfkit"))):
@@ -167,7 +159,7 @@ class MarkerOptions:
         kinds = None
         if fail_on is not None:
             kinds = frozenset([fail_on] if isinstance(fail_on, str) else fail_on)
-            unknown = sorted(kinds - FINDING_KINDS)
+            unknown = sorted(kinds - set(FINDING_KINDS))
             if unknown:
                 raise MarkerError(f"fail_on: unknown finding kind(s) {', '.join(unknown)}")
         try:
@@ -186,7 +178,7 @@ class PerfkitPlugin:
     """Registered by ``pytest_configure`` unless the mode is ``off``."""
 
     def __init__(self, config: pytest.Config, settings: PluginSettings) -> None:
-        from perfkit.contrib.pytest_baseline import Baseline
+        from perfkit.contrib.pytest.baseline import Baseline
 
         self.config = config
         self.settings = settings
@@ -201,7 +193,7 @@ class PerfkitPlugin:
 
     # -- session ----------------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        from perfkit.contrib.pytest_baseline import BaselineError, load_baseline
+        from perfkit.contrib.pytest.baseline import BaselineError, load_baseline
 
         if self.settings.baseline_path is None:
             return
@@ -248,7 +240,7 @@ class PerfkitPlugin:
         if not marker.enabled:
             return (yield)
 
-        from perfkit.detect import DetectionOptions, detect
+        from perfkit.detection import DetectionOptions, detect
 
         scope = detect(options=DetectionOptions.from_settings(**dict(marker.overrides)))
         original = _wrap_unittest_method(item, scope)
@@ -327,7 +319,7 @@ class PerfkitPlugin:
             self.findings_by_test[report.nodeid] = list(shipped)
 
     def recorded_entries(self) -> list[Any]:
-        from perfkit.contrib.pytest_baseline import BaselineEntry
+        from perfkit.contrib.pytest.baseline import BaselineEntry
 
         return [
             BaselineEntry.from_finding(test, finding)
@@ -342,7 +334,7 @@ class PerfkitPlugin:
         return [e for e in self.baseline.for_tests(self.passed) if e.key not in seen]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from perfkit.contrib.pytest_baseline import save_baseline
+        from perfkit.contrib.pytest.baseline import save_baseline
 
         if self.is_worker or not self.settings.record or self.settings.baseline_path is None:
             return
@@ -380,7 +372,7 @@ class PerfkitPlugin:
 
 def shipped_finding(finding: Any) -> dict[str, Any]:
     """A finding as plain JSON-able data (it crosses from xdist workers to the controller)."""
-    from perfkit.contrib.code_names import call_site_key
+    from perfkit.capture.code_names import call_site_key
 
     return {
         "kind": finding.kind,

@@ -28,7 +28,7 @@ def line_of(marker: str) -> int:
 
 
 def location_of(marker: str) -> str:
-    return f"tests/detect/scenarios.py:{line_of(marker)}"
+    return f"tests/detection/scenarios.py:{line_of(marker)}"
 
 
 # -- N+1 through relations ------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 FindingKind = Literal[
     "n_plus_one",
@@ -13,6 +13,15 @@ FindingKind = Literal[
     "query_budget",
     "db_time_budget",
 ]
+FINDING_KINDS: tuple[FindingKind, ...] = get_args(FindingKind)
+KIND_LABELS: dict[FindingKind, str] = {
+    "n_plus_one": "N+1",
+    "unused_eager_load": "unused eager load",
+    "repeated_write": "repeated write",
+    "slow_query": "slow query",
+    "query_budget": "query budget",
+    "db_time_budget": "DB time budget",
+}
 
 
 @dataclass(frozen=True)

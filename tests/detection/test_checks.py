@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from perfkit.detect.checks import check_detection_settings
+from perfkit.detection.checks import check_detection_settings
 
 
 def messages_for(**perfkit):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from perfkit.contrib.code_names import call_site_key, qualname_at, split_location
+from perfkit.capture.code_names import call_site_key, qualname_at, split_location
 
 SOURCE = textwrap.dedent(
     """

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perfkit.capture import CapturedQuery
-from perfkit.detect.findings import Finding
+from perfkit.detection.findings import Finding
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import perfkit
-from tests.detect import scenarios
+from tests.detection import scenarios
 
 nplusone_listeners = pytest.importorskip("nplusone.core.listeners")
 pytest.importorskip("nplusone.ext.django.patch")  # patches the ORM on import
