@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
+
 from perfkit.indexgen.changes import (
     AddIndexChange,
     DisableFieldIndexChange,
@@ -98,7 +100,7 @@ class CheckedFixPlan:
     skipped: tuple[str, ...]
 
 
-def check_fix_plan(plan: FixPlan) -> CheckedFixPlan:
+def check_fix_plan(plan: FixPlan, using: str = DEFAULT_DB_ALIAS) -> CheckedFixPlan:
     """Check each change on its own, so one refused fix does not block the others."""
     from django.db.migrations.loader import MigrationLoader
 
@@ -110,7 +112,7 @@ def check_fix_plan(plan: FixPlan) -> CheckedFixPlan:
     refused: list[tuple[IndexChange, str]] = []
     for change in plan.changes:
         try:
-            plan_changes([*accepted, change], loader)
+            plan_changes([*accepted, change], loader, using)
         except IndexChangeRefused as error:
             refused.append((change, str(error)))
         else:
@@ -144,6 +146,7 @@ def run_fixes(
     concurrently: bool | None = None,
     dry_run: bool = False,
     update_models: bool = True,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> bool:
     """Show the plan, ask unless ``assume_yes``, then generate. True when files were written.
 
@@ -152,7 +155,7 @@ def run_fixes(
     from perfkit.indexgen.generate import generate
     from perfkit.indexgen.report import print_result
 
-    plan = check_fix_plan(plan_fixes(fixes))
+    plan = check_fix_plan(plan_fixes(fixes), using)
     stdout.write(plan_text(plan))
     if not plan.accepted:
         return False
@@ -170,6 +173,7 @@ def run_fixes(
         dry_run=dry_run,
         update_models=update_models,
         stderr=stderr,
+        using=using,
     )
     print_result(result, stdout)
     return result.written

@@ -69,9 +69,9 @@ class GenerationResult:
     manual_snippet: str = ""
 
 
-def default_concurrently() -> bool:
+def default_concurrently(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Concurrent operations by default on PostgreSQL, plain ones elsewhere."""
-    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+    return connections[using].vendor == "postgresql"
 
 
 def generate(
@@ -81,6 +81,7 @@ def generate(
     dry_run: bool = False,
     update_models: bool = True,
     stderr: Any = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> GenerationResult:
     """Check, build and (unless ``dry_run``) write the migrations and model edits.
 
@@ -89,9 +90,9 @@ def generate(
     be brought in step with the migrations.
     """
     if concurrently is None:
-        concurrently = default_concurrently()
+        concurrently = default_concurrently(using)
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    planned = plan_changes(changes, loader)
+    planned = plan_changes(changes, loader, using)
     migration_files = build_migration_files(planned, loader, concurrently)
     snippet = manual_snippet(planned)
     edits: list[ModelFileEdit] = []

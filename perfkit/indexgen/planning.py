@@ -2,9 +2,10 @@
 
 Everything is read from Django's own view of the project: the installed models and the
 migration state that ``MigrationLoader`` builds from the app's migration files (that is
-what ``makemigrations`` compares against). The database is consulted only to name the
-indexes Django creates implicitly (primary keys, unique columns, foreign keys), so that
-removing one of those is refused with the right reason.
+what ``makemigrations`` compares against). Indexes, declared and present, are read
+through :mod:`perfkit.schema`; the database (``using``) is consulted for the indexes it
+already has, so that a twin is never built and removing one of Django's implicit
+indexes is refused with the right reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
@@ -31,6 +33,9 @@ from perfkit.indexgen.changes import (
     RemoveIndexChange,
 )
 from perfkit.indexgen.errors import IndexChangeRefused
+from perfkit.schema.declared import declared_indexes
+from perfkit.schema.definitions import IndexDefinition
+from perfkit.schema.present import present_indexes, relation_exists
 
 MAX_INDEX_NAME_LENGTH = 30
 _VALID_INDEX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -54,8 +59,12 @@ class PlannedOperation:
         return self.change.app_label
 
 
-def plan_changes(changes: Sequence[IndexChange], loader: MigrationLoader) -> list[PlannedOperation]:
-    """Check every change and build its operation; raise IndexChangeRefused on the first bad one."""
+def plan_changes(
+    changes: Sequence[IndexChange], loader: MigrationLoader, using: str = DEFAULT_DB_ALIAS
+) -> list[PlannedOperation]:
+    """Check every change against the project and database ``using``, and build its
+    operation; raise IndexChangeRefused on the first bad one."""
+    connection = connections[using]
     state = loader.project_state()
     checked_apps: set[str] = set()
     taken_names = _names_in_project(state)
@@ -74,9 +83,9 @@ def plan_changes(changes: Sequence[IndexChange], loader: MigrationLoader) -> lis
                 and step.model is model
                 and step.index is not None
             ]
-            planned.append(_plan_add(change, model, model_state, taken_names, shapes_so_far))
+            planned.append(_plan_add(change, model, state, connection, taken_names, shapes_so_far))
         elif isinstance(change, RemoveIndexChange):
-            planned.append(_plan_remove(change, model, model_state))
+            planned.append(_plan_remove(change, model, model_state, connection))
         else:
             planned.append(_plan_disable(change, model, model_state))
     return planned
@@ -99,7 +108,8 @@ def parse_fields(text: str) -> tuple[str, ...]:
 def _plan_add(
     change: AddIndexChange,
     model: type[models.Model],
-    model_state: ModelState,
+    state: ProjectState,
+    connection: BaseDatabaseWrapper,
     taken_names: set[str],
     planned_shapes: list[IndexShape],
 ) -> PlannedOperation:
@@ -117,7 +127,7 @@ def _plan_add(
     else:
         _check_index_name(change.name)
     shape = _shape_of(index)
-    for existing_shape, description in _existing_shapes(model_state):
+    for existing_shape, description in _declared_shapes(model, state, connection):
         if shape in (existing_shape, _reversed(existing_shape)):
             raise IndexChangeRefused(
                 f"{label} already has an index on {_describe_shape(shape)}: {description}. "
@@ -130,13 +140,13 @@ def _plan_add(
             f"The index name {index.name!r} is already used in this project; "
             "choose another with --name."
         )
-    if _name_in_database(index.name):
+    if _name_in_database(connection, index.name):
         raise IndexChangeRefused(
             f"The database already has a relation named {index.name!r} that the migrations "
             "do not declare (a manual index, or one left INVALID by a failed concurrent "
             "build: see docs/migrations.md); choose another with --name or drop it."
         )
-    for existing_shape, description in _present_shapes(model):
+    for existing_shape, description in _present_shapes(model, connection):
         if shape in (existing_shape, _reversed(existing_shape)):
             raise IndexChangeRefused(
                 f"{label} already has an index on {_describe_shape(existing_shape)}: "
@@ -193,69 +203,33 @@ def _names_in_project(state: ProjectState) -> set[str]:
     return names
 
 
-# Indexes that are not plain B-trees over columns: they do not serve what a plain one does.
-_SPECIAL_INDEXES = {
-    "postgresql": """
-        SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = %s::regclass
-          AND (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL OR EXISTS (
-              SELECT 1 FROM unnest(i.indclass) AS used(opclass)
-              JOIN pg_opclass o ON o.oid = used.opclass WHERE NOT o.opcdefault))
-    """,
-    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-    "AND sql LIKE '%% WHERE %%'",
-}
-
-
-def _present_shapes(model: type[models.Model]) -> Iterable[tuple[IndexShape, str]]:
+def _present_shapes(
+    model: type[models.Model], connection: BaseDatabaseWrapper
+) -> Iterable[tuple[IndexShape, str]]:
     """Plain B-tree indexes the database has on the model's table, as field shapes."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    table = model._meta.db_table
-    special_query = _SPECIAL_INDEXES.get(connection.vendor)
     try:
-        with connection.cursor() as cursor:
-            constraints = connection.introspection.get_constraints(cursor, table)
-            special: set[str] = set()
-            if special_query is not None:
-                cursor.execute(special_query, [table])
-                special = {row[0] for row in cursor.fetchall()}
+        present = present_indexes(connection, [model._meta.db_table])
     except DatabaseError:
         return
+    for index in present:
+        shape = _field_shape(model, index)
+        if shape is not None:
+            yield shape, f"the index {index.name!r} in the database"
+
+
+def _field_shape(model: type[models.Model], index: IndexDefinition) -> IndexShape | None:
+    """A plain B-tree index as (field name, descending) pairs; None for any other index."""
+    if not index.plain_btree:
+        return None
     field_of_column = {field.column: field.name for field in model._meta.concrete_fields}
-    for name, details in constraints.items():
-        columns = details.get("columns") or []
-        if (
-            not details.get("index")
-            or details.get("type") not in {"idx", "btree"}
-            or details.get("definition")
-            or name in special
-            or not columns
-            or any(column not in field_of_column for column in columns)
-        ):
-            continue
-        orders = details.get("orders") or ["ASC"] * len(columns)
-        shape = tuple(
-            (field_of_column[column], order == "DESC")
-            for column, order in zip(columns, orders, strict=False)
-        )
-        yield shape, f"the index {name!r} in the database"
+    if any(part.column not in field_of_column for part in index.keys):
+        return None
+    return tuple((field_of_column[part.column], part.descending) for part in index.keys)
 
 
-def _name_in_database(name: str) -> bool:
-    """Index names share one namespace per schema (PostgreSQL) or database (SQLite)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    queries = {
-        "postgresql": "SELECT 1 FROM pg_class WHERE relname = %s "
-        "AND relnamespace = current_schema()::regnamespace",
-        "sqlite": "SELECT 1 FROM sqlite_master WHERE name = %s",
-    }
-    query = queries.get(connection.vendor)
-    if query is None:
-        return False
+def _name_in_database(connection: BaseDatabaseWrapper, name: str) -> bool:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(query, [name])
-            return cursor.fetchone() is not None
+        return relation_exists(connection, name)
     except DatabaseError:
         return False
 
@@ -272,37 +246,42 @@ def _describe_shape(shape: IndexShape) -> str:
     return "(" + ", ".join(f"{name} DESC" if desc else name for name, desc in shape) + ")"
 
 
-def _existing_shapes(model_state: ModelState) -> Iterable[tuple[IndexShape, str]]:
-    """Every plain B-tree index the model already gets, with where it comes from."""
-    for name, field in model_state.fields.items():
-        if field.primary_key:
-            yield ((name, False),), f"the primary key {name!r}"
-        elif field.unique:
-            yield ((name, False),), f"the unique field {name!r}"
-        elif _has_db_index(field):
-            yield ((name, False),), f"the db_index of field {name!r}"
-    for index in model_state.options.get("indexes", []):
-        if index.fields and not (index.condition or index.opclasses or index.include):
-            yield _shape_of(index), f"Meta.indexes entry {index.name!r}"
-    for constraint in model_state.options.get("constraints", []):
-        if (
-            isinstance(constraint, models.UniqueConstraint)
-            and constraint.fields
-            and not constraint.condition
-            and not getattr(constraint, "opclasses", None)
-            and not getattr(constraint, "include", None)
-        ):
-            shape = tuple((field_name, False) for field_name in constraint.fields)
-            yield shape, f"the unique constraint {constraint.name!r}"
-    for fields in model_state.options.get("unique_together", ()):
-        yield tuple((field_name, False) for field_name in fields), "unique_together"
+def _declared_by(index: IndexDefinition) -> str | None:
+    """What declares ``index``, for a refusal message; None for the LIKE twins."""
+    if index.origin == "primary":
+        return f"the primary key {index.field_name!r}"
+    if index.origin == "unique":
+        return f"the unique field {index.field_name!r}" if index.field_name else "unique_together"
+    if index.origin == "constraint":
+        return f"the unique constraint {index.name!r}"
+    if index.origin == "db_index":
+        return f"the db_index of field {index.field_name!r}"
+    if index.origin == "meta":
+        return f"Meta.indexes entry {index.name!r}"
+    return None
+
+
+def _declared_shapes(
+    model: type[models.Model], state: ProjectState, connection: BaseDatabaseWrapper
+) -> Iterable[tuple[IndexShape, str]]:
+    """Every plain B-tree index the model already gets in the migration state, with
+    what declares it."""
+    state_model = state.apps.get_model(model._meta.app_label, model._meta.model_name)
+    for index in declared_indexes(state_model, connection):
+        shape = _field_shape(state_model, index)
+        description = _declared_by(index)
+        if shape is not None and description is not None:
+            yield shape, description
 
 
 # -- removing ----------------------------------------------------------------------------
 
 
 def _plan_remove(
-    change: RemoveIndexChange, model: type[models.Model], model_state: ModelState
+    change: RemoveIndexChange,
+    model: type[models.Model],
+    model_state: ModelState,
+    connection: BaseDatabaseWrapper,
 ) -> PlannedOperation:
     label = f"{change.app_label}.{model.__name__}"
     for index in model_state.options.get("indexes", []):
@@ -319,7 +298,7 @@ def _plan_remove(
                 f"{change.index_name!r} backs the constraint {constraint.name!r} of {label}; "
                 "removing it would remove the constraint. Edit Meta.constraints instead."
             )
-    implicit = _implicit_index_kind(model, change.index_name)
+    implicit = _implicit_index_kind(model, change.index_name, connection)
     if implicit is not None:
         raise IndexChangeRefused(f"{change.index_name!r} on {label} is {implicit}.")
     declared = [index.name for index in model_state.options.get("indexes", [])]
@@ -330,9 +309,12 @@ def _plan_remove(
     )
 
 
-def _implicit_index_kind(model: type[models.Model], name: str) -> str | None:
-    """Why an index that Django made without Meta.indexes may not be removed, if it is one."""
-    connection = connections[DEFAULT_DB_ALIAS]
+def _implicit_index_kind(
+    model: type[models.Model], name: str, connection: BaseDatabaseWrapper
+) -> str | None:
+    """Why an index that Django made without Meta.indexes may not be removed, if it is one.
+    The name is looked up as Django's introspection names it (SQLite's primary key and
+    unnamed constraints have names only there)."""
     try:
         with connection.cursor() as cursor:
             constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
@@ -346,13 +328,16 @@ def _implicit_index_kind(model: type[models.Model], name: str) -> str | None:
         return "the primary key's index; it cannot be removed"
     if found.get("unique"):
         return f"the index behind a unique constraint on ({columns}); it cannot be removed"
-    for field in model._meta.concrete_fields:
-        if found.get("index") and [field.column] == found.get("columns") and _has_db_index(field):
-            return (
-                f"the index Django creates for field {field.name!r} (db_index); "
-                "set db_index=False on the field instead (perfaudit --fix does that when "
-                "another index covers it)"
-            )
+    declared = next(
+        (index for index in declared_indexes(model, connection) if index.name == name), None
+    )
+    if declared is not None and declared.origin in ("db_index", "like"):
+        kind = "LIKE index" if declared.origin == "like" else "index"
+        return (
+            f"the {kind} Django creates for field {declared.field_name!r} (db_index); "
+            "set db_index=False on the field instead (perfaudit --fix does that when "
+            "another index covers it)"
+        )
     return "not declared in Meta.indexes, so Django's migrations do not manage it"
 
 

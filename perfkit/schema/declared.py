@@ -66,10 +66,18 @@ class _DeclaredIndexes:
             keys = (KeyPart(column),)
             if field.primary_key:
                 yield IndexDefinition(
-                    self.table, "", keys, unique=True, primary=True, origin="primary"
+                    self.table,
+                    "",
+                    keys,
+                    unique=True,
+                    primary=True,
+                    origin="primary",
+                    field_name=field.name,
                 )
             elif field.unique:
-                yield IndexDefinition(self.table, "", keys, unique=True, origin="unique")
+                yield IndexDefinition(
+                    self.table, "", keys, unique=True, origin="unique", field_name=field.name
+                )
             elif getattr(field, "db_index", False):
                 yield IndexDefinition(
                     self.table,
