@@ -13,6 +13,13 @@ class ConfigurationError(PerfkitError):
     """The ``PERFKIT`` settings cannot be used as they are."""
 
 
+class UsageError(PerfkitError):
+    """A tool was given input it cannot use (a file, an argument); nothing was done.
+
+    Management commands turn it into a ``CommandError`` with exit status 2.
+    """
+
+
 class DetectionError(PerfkitError):
     """Raised at the end of a detection scope configured to raise; holds the findings."""
 

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from perfkit.audit.findings import AuditFinding
+from perfkit.exceptions import UsageError
 
 
 @dataclass
@@ -22,9 +21,7 @@ class IgnoreFile:
         try:
             text = path.read_text()
         except OSError as error:
-            raise CommandError(
-                f"Cannot read the ignore file {path}: {error}", returncode=2
-            ) from error
+            raise UsageError(f"Cannot read the ignore file {path}: {error}") from error
         entries = [line.split("#", 1)[0].strip() for line in text.splitlines()]
         return cls([entry for entry in entries if entry])
 

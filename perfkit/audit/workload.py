@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from perfkit.audit.context import AuditContext
 from perfkit.audit.findings import AuditFinding
 from perfkit.conf import perfkit_settings
+from perfkit.exceptions import UsageError
 from perfkit.schema.plan import QueryPlan, explain
 from perfkit.schema.sql_text import without_literals
 
@@ -95,18 +96,18 @@ def save_captured(queries: Iterable[CapturedLike], path: Path) -> None:
 
 def load_captured(path: Path) -> list[WorkloadStatement]:
     """Read a file written by :func:`save_captured` (a JSON list of objects with
-    ``sql``, ``total_ms`` and optionally ``calls``). Raises ValueError when it is not."""
+    ``sql``, ``total_ms`` and optionally ``calls``). Raises UsageError when it is not."""
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read captured queries from {path}: {error}") from error
+        raise UsageError(f"Cannot read captured queries from {path}: {error}") from error
     if not isinstance(data, list) or not all(
         isinstance(item, dict)
         and isinstance(item.get("sql"), str)
         and isinstance(item.get("total_ms"), int | float)
         for item in data
     ):
-        raise ValueError(
+        raise UsageError(
             f"{path} is not a list of captured queries "
             '([{"sql": "SELECT …", "total_ms": 1.5, "calls": 1}, …]).'
         )

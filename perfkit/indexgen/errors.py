@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from perfkit.exceptions import PerfkitError
+from perfkit.exceptions import PerfkitError, UsageError
 
 
-class IndexChangeRefused(PerfkitError):
+class IndexChangeRefused(UsageError):
     """The requested change is not made: bad input, or it would be wrong to make it.
 
     Nothing has been written when this is raised. Commands exit with status 2.

@@ -31,8 +31,8 @@ def perfaudit(*args):
     try:
         call_command("perfaudit", *args, stdout=out, stderr=err)
         code = 0
-    except SystemExit as exit:
-        code = exit.code
+    except CommandError as error:  # call_command never exits the process
+        code = error.returncode
     return code, out.getvalue(), err.getvalue()
 
 
@@ -81,7 +81,25 @@ def test_text_output_is_grouped_by_model_with_fixes():
         "    id: PA303:school_attendance:created_at",
     ]
     assert out.splitlines()[-1].startswith("perfaudit: 2 findings on default")
-    assert "perfaudit: reading the migration state" in err  # progress goes to stderr
+    assert "perfaudit: reading the migration state" not in err  # progress only at -v 2
+
+
+def test_progress_goes_to_stderr_at_verbosity_2():
+    _, _, err = perfaudit("school", "-v", "2")
+    assert "perfaudit: reading the migration state" in err
+
+
+def test_verbosity_0_prints_only_the_results():
+    code, out, err = perfaudit("school", "-v", "0")
+    assert code == 0
+    assert err == ""
+    assert out == perfaudit("school")[1]
+
+
+def test_findings_at_the_fail_level_raise_command_error_not_system_exit():
+    with pytest.raises(CommandError) as raised:
+        call_command("perfaudit", "--fail-level", "warning", stdout=StringIO(), stderr=StringIO())
+    assert raised.value.returncode == 1
 
 
 @pytest.mark.parametrize(("level", "code"), [("error", 0), ("warning", 1), ("info", 1)])

@@ -91,12 +91,17 @@ def test_accepted_plan_writes_one_migration_and_stays_in_step(sqlite_sample):
 
 
 APPLY_AUDIT_FIXES = """
-from django.core.management.base import BaseCommand, CommandError
-from perfkit.management.commands.perfindex import apply_audit_fixes
+from django.core.management.base import CommandError
+from perfkit.indexgen.fixes import run_fixes
+from perfkit.management.commands.perfaudit import Command
+from perfkit.management.errors import command_errors
 
 fixes = {fixes!r}
+command = Command()
 try:
-    print("written:", apply_audit_fixes(BaseCommand(), fixes, {{"yes": False}}))
+    with command_errors(command.stderr):
+        written = run_fixes(fixes, assume_yes=False, ask=command.ask, stdout=command.stdout)
+    print("written:", written)
 except CommandError as error:
     print("exit", error.returncode, error)
 """

@@ -78,7 +78,7 @@ def test_check_failure_restores_both_files_and_prints_the_snippet(sqlite_sample)
         "makemigrations --check still reports changes after the edit, so every file was restored.\n"
     )
     assert result.stderr.endswith(
-        "Add this to the model by hand:\n"
+        "Add this to the models by hand:\n"
         "# shop.Order: add to class Meta's indexes list\n"
         'models.Index(fields=["status"], name="shop_order_status_63c2c0_idx"),\n'
         "CommandError: The models were not updated.\n"
@@ -104,7 +104,7 @@ def test_source_it_cannot_edit_writes_nothing(sqlite_sample):
     assert result.stderr == (
         "The models could not be edited (Meta.indexes is not a list literal); nothing was "
         "written.\n"
-        "Add this to the model by hand:\n"
+        "Add this to the models by hand:\n"
         "# shop.Order: add to class Meta's indexes list\n"
         'models.Index(fields=["status"], name="shop_order_status_63c2c0_idx"),\n'
         "CommandError: The models were not updated.\n"

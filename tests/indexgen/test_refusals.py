@@ -235,3 +235,31 @@ def test_works_with_debug_on(settings):
     stdout = io.StringIO()
     call_command("perfindex", "add", "school.Attendance", "created_at", "--dry-run", stdout=stdout)
     assert "Would write (dry run)" in stdout.getvalue()
+
+
+def test_djangos_own_options_and_descending_fields_go_anywhere():
+    stdout = io.StringIO()
+    call_command(
+        "perfindex",
+        "add",
+        "-v",
+        "0",
+        "school.Attendance",
+        "-created_at",
+        "--dry-run",
+        stdout=stdout,
+    )
+    assert "Would write (dry run)" in stdout.getvalue()
+    assert '"-created_at"' in stdout.getvalue()
+
+
+def test_name_goes_with_add_only():
+    assert refusal("remove", "school.Attendance", "some_idx", "--name", "x") == (
+        "--name goes with add, not remove."
+    )
+
+
+def test_unknown_database_is_a_usage_error():
+    assert refusal("add", "school.Attendance", "created_at", "--database", "nope") == (
+        "No database alias 'nope' in DATABASES."
+    )

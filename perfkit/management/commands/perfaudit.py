@@ -1,24 +1,31 @@
 """``manage.py perfaudit``: audit the models' indexes against the live database.
 
 Exit codes: 0 nothing at or above ``--fail-level``; 1 something is; 2 usage error.
+From ``call_command()`` the command returns normally, or raises ``CommandError`` with
+that code as ``returncode``. At ``-v 0`` only the results are printed; ``-v 2`` adds
+the progress lines.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from argparse import ArgumentParser
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 import perfkit
 from perfkit.audit.findings import CHECKS, SEVERITY_RANK, AuditFinding
 from perfkit.audit.ignore import IgnoreFile
-from perfkit.audit.run import run_audit
+from perfkit.audit.run import AuditResult, run_audit
 from perfkit.audit.workload import load_captured
+from perfkit.management.arguments import add_generation_options
+from perfkit.management.errors import command_errors
 
 
 class Command(BaseCommand):
@@ -50,26 +57,19 @@ class Command(BaseCommand):
             help="Queries captured by the detector (perfkit.audit.workload.save_captured), "
             "added to pg_stat_statements' for the workload suggestions.",
         )
-        from perfkit.management.commands.perfindex import add_fix_options
-
-        add_fix_options(parser)
-        parser.add_argument("--dry-run", action="store_true", help="With --fix: write nothing.")
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Generate migrations for every fixable finding (shows the plan, then asks).",
+        )
+        parser.add_argument("--yes", action="store_true", help="With --fix: do not ask.")
+        add_generation_options(parser, prefix="With --fix: ")
 
     def handle(self, *args: Any, **options: Any) -> None:
         labels: list[str] = options["app_label"]
         database: str = options["database"]
-        if database not in connections:
-            raise CommandError(f"Unknown database alias {database!r}.", returncode=2)
-        for alias in options["replica"]:
-            if alias not in connections:
-                raise CommandError(f"Unknown replica alias {alias!r}.", returncode=2)
-        from django.apps import apps
-
-        for label in labels:
-            try:
-                apps.get_app_config(label)
-            except LookupError:
-                raise CommandError(f"Unknown app label {label!r}.", returncode=2) from None
+        verbosity: int = options["verbosity"]
+        self._check_names(labels, database, options["replica"])
         checks = [c.strip() for c in (options["checks"] or "").split(",") if c.strip()]
         unknown = [c for c in checks if c not in CHECKS]
         if unknown:
@@ -77,62 +77,94 @@ class Command(BaseCommand):
                 f"Unknown check ID(s): {', '.join(unknown)}. Known: {', '.join(CHECKS)}.",
                 returncode=2,
             )
-        ignore = IgnoreFile.load(Path(options["ignore"])) if options["ignore"] else IgnoreFile()
-        captured = []
-        if options["captured"]:
-            try:
-                captured = load_captured(Path(options["captured"]))
-            except ValueError as error:
-                raise CommandError(str(error), returncode=2) from error
+        with command_errors(self.stderr):
+            ignore = IgnoreFile.load(Path(options["ignore"])) if options["ignore"] else IgnoreFile()
+            captured = load_captured(Path(options["captured"])) if options["captured"] else []
+
+        def progress(message: str) -> None:
+            if verbosity >= 2:
+                self.stderr.write(f"perfaudit: {message}")
 
         result = run_audit(
-            database,
-            labels,
-            checks,
-            options["replica"],
-            progress=lambda message: self.stderr.write(f"perfaudit: {message}"),
-            captured=captured,
+            database, labels, checks, options["replica"], progress=progress, captured=captured
         )
         findings = [f for f in result.findings if not ignore.silences(f)]
         stale = ignore.unmatched(result.findings)
         if options["format"] == "json":
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "perfkit_version": perfkit.__version__,
-                        "database": result.database,
-                        "vendor": result.vendor,
-                        "findings": [finding.as_json() for finding in findings],
-                        "skipped": result.skipped,
-                        "stale_ignores": stale,
-                    },
-                    indent=2,
-                )
-            )
+            self.write_json(result, findings, stale)
         else:
-            self.write_text(findings, result.skipped, stale, result.vendor, database)
+            self.write_text(findings, result.vendor, database)
+        if verbosity >= 1:
+            for note in result.skipped:
+                self.stderr.write(f"perfaudit: skipped {note}")
+            for entry in stale:
+                self.stderr.write(f"perfaudit: ignore entry {entry!r} matched nothing; remove it.")
 
         if options["fix"]:
-            from perfkit.management.commands.perfindex import apply_audit_fixes
-
-            fixes = [finding.autofix for finding in findings if finding.autofix]
-            if not fixes:
-                self.stdout.write("Nothing perfaudit --fix can fix.")
-            else:
-                apply_audit_fixes(self, fixes, options)
+            self.fix(findings, database, options)
             return
         threshold = SEVERITY_RANK[options["fail_level"]]
-        if any(SEVERITY_RANK[f.effective_severity] >= threshold for f in findings):
-            raise SystemExit(1)
+        failing = [f for f in findings if SEVERITY_RANK[f.effective_severity] >= threshold]
+        if failing:
+            raise CommandError(
+                f"{len(failing)} finding(s) at or above {options['fail_level']}.", returncode=1
+            )
 
-    def write_text(
-        self,
-        findings: list[AuditFinding],
-        skipped: list[str],
-        stale: list[str],
-        vendor: str,
-        database: str,
+    def _check_names(self, labels: list[str], database: str, replicas: list[str]) -> None:
+        if database not in connections:
+            raise CommandError(f"Unknown database alias {database!r}.", returncode=2)
+        for alias in replicas:
+            if alias not in connections:
+                raise CommandError(f"Unknown replica alias {alias!r}.", returncode=2)
+        for label in labels:
+            try:
+                apps.get_app_config(label)
+            except LookupError:
+                raise CommandError(f"Unknown app label {label!r}.", returncode=2) from None
+
+    def fix(self, findings: list[AuditFinding], database: str, options: dict[str, Any]) -> None:
+        fixes = [finding.autofix for finding in findings if finding.autofix]
+        if not fixes:
+            self.stdout.write("Nothing perfaudit --fix can fix.")
+            return
+        with command_errors(self.stderr):
+            from perfkit.indexgen.fixes import run_fixes
+
+            run_fixes(
+                fixes,
+                assume_yes=options["yes"],
+                ask=self.ask,
+                stdout=self.stdout,
+                stderr=self.stderr,
+                concurrently=options["concurrently"],
+                dry_run=options["dry_run"],
+                update_models=options["update_models"],
+                using=database,
+            )
+
+    def ask(self, prompt: str) -> str:
+        """Ask on the command's own stdout; read one line of standard input."""
+        self.stdout.write(prompt, ending="")
+        self.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    def write_json(
+        self, result: AuditResult, findings: list[AuditFinding], stale: list[str]
     ) -> None:
+        document = {
+            "perfkit_version": perfkit.__version__,
+            "database": result.database,
+            "vendor": result.vendor,
+            "findings": [finding.as_json() for finding in findings],
+            "skipped": result.skipped,
+            "stale_ignores": stale,
+        }
+        self.stdout.write(json.dumps(document, indent=2))
+
+    def write_text(self, findings: list[AuditFinding], vendor: str, database: str) -> None:
         grouped: dict[str, list[AuditFinding]] = defaultdict(list)
         for finding in findings:
             grouped[finding.model or f"table {finding.table}"].append(finding)
@@ -144,10 +176,6 @@ class Command(BaseCommand):
                 if finding.fix:
                     self.stdout.write(f"    fix: {finding.fix}")
                 self.stdout.write(f"    id: {finding.id}")
-        for note in skipped:
-            self.stderr.write(f"perfaudit: skipped {note}")
-        for entry in stale:
-            self.stderr.write(f"perfaudit: ignore entry {entry!r} matched nothing; remove it.")
         counts: dict[str, int] = defaultdict(int)
         for finding in findings:
             counts[finding.effective_severity] += 1
