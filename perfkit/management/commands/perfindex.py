@@ -75,7 +75,10 @@ class Command(BaseCommand):
 
 
 def load_generator() -> tuple[Any, Any]:
-    """``generate`` and ``print_result``, or a clear error when libcst is missing."""
+    """``generate`` and ``print_result``, or a clear error when libcst is missing.
+
+    libcst is a dependency of perfkit: only a broken install (``--no-deps``) lacks it.
+    """
     try:
         from perfkit.indexgen.generate import generate
         from perfkit.indexgen.report import print_result
@@ -83,7 +86,7 @@ def load_generator() -> tuple[Any, Any]:
         if error.name != "libcst":
             raise
         raise CommandError(
-            "perfindex needs libcst to edit the models: pip install 'perfkit[codegen]'",
+            "perfindex needs libcst, a perfkit dependency missing here: pip install libcst",
             returncode=2,
         ) from error
     return generate, print_result
@@ -197,11 +200,12 @@ def apply_audit_fixes(command: BaseCommand, fixes: list[Any], options: dict[str,
     """Run ``perfaudit --fix`` for the findings' ``fix`` mappings; True when files were written."""
     try:
         from perfkit.indexgen.fixes import run_fixes
-    except ModuleNotFoundError as error:  # pragma: no cover - libcst is in the codegen extra
+    except ModuleNotFoundError as error:  # pragma: no cover - libcst is a dependency
         if error.name != "libcst":
             raise
         raise CommandError(
-            "--fix needs libcst: pip install 'perfkit[codegen]'", returncode=2
+            "--fix needs libcst, a perfkit dependency missing here: pip install libcst",
+            returncode=2,
         ) from error
     try:
         return run_fixes(
