@@ -28,3 +28,13 @@ def test_every_check_id_is_documented():
     documented = set(re.findall(r"^### `(perfkit\.[EW]\d{3})`", page, flags=re.MULTILINE))
     assert used, "no check IDs found in perfkit/"
     assert used - documented == set(), "check IDs without a docs/checks.md entry"
+
+
+def test_install_lines_agree():
+    """docs/installation.md opens with the README's install lines (the packaging gate
+    runs the README's; scripts/gates/packaging)."""
+    install_line = re.compile(r"^pip install .*$", flags=re.MULTILINE)
+    readme = install_line.findall((ROOT / "README.md").read_text())
+    installation = install_line.findall((ROOT / "docs" / "installation.md").read_text())
+    assert readme, "no install line in README.md"
+    assert installation[: len(readme)] == readme

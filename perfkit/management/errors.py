@@ -28,6 +28,7 @@ def command_errors(stderr: Any) -> Iterator[None]:
         if error.name != "libcst":
             raise
         raise CommandError(
-            "Generating migrations needs libcst to edit the models: pip install libcst",
+            "Generating migrations needs libcst, a dependency of perfkit that is missing "
+            "from this environment: pip install libcst",
             returncode=2,
         ) from error
