@@ -1,7 +1,7 @@
 """System checks. Every ID is stable and listed in ``docs/checks.md``.
 
 ID ranges: ``perfkit.E0xx`` the ``PERFKIT`` dict itself; ``1xx`` detection;
-``2xx`` audit and database settings; ``3xx`` the migration generator; ``4xx`` pagination.
+``2xx`` audit and database settings; ``4xx`` pagination.
 """
 
 from __future__ import annotations
