@@ -7,6 +7,7 @@ ID ranges: ``perfkit.E0xx`` the ``PERFKIT`` dict itself; ``1xx`` detection;
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,10 +68,16 @@ def register() -> None:
     from perfkit.audit.settings_checks import check_database_settings
 
     register_check(Tags.compatibility)(check_database_settings)
-    try:
-        import rest_framework  # noqa: F401  (the paginators need DRF)
-    except ImportError:
-        return
+    if not _installed("rest_framework"):
+        return  # the paginators need DRF
     from perfkit.pagination.checks import check_paginated_orderings
 
     register_check(Tags.compatibility)(check_paginated_orderings)
+
+
+def _installed(package: str) -> bool:
+    """Whether ``package`` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except ImportError:
+        return False

@@ -1,9 +1,9 @@
 """The ``PERFKIT`` settings dict, read lazily.
 
-Every key is declared once in :data:`SPECS` (default, accepted types, allowed values)
-and exposed as one typed property of :class:`PerfkitSettings`. Values are read from
-``django.conf.settings`` at call time, never at import time, so ``override_settings``
-works everywhere. A value of the wrong type falls back to the default at run time; the
+Every key is declared once, as a typed :class:`Setting` attribute of
+:class:`PerfkitSettings` (default, accepted types, allowed values); :data:`SPECS` lists
+them. Values are read from ``django.conf.settings`` at call time, never at import
+time, so ``override_settings`` works everywhere. A value of the wrong type falls back to the default at run time; the
 system checks in :mod:`perfkit.checks` report it, so a typo never breaks a request.
 
 Every key is documented in ``docs/settings.md`` (a test keeps the two in step).
@@ -11,14 +11,15 @@ Every key is documented in ``docs/settings.md`` (a test keeps the two in step).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
 
 from django.conf import settings
 
 Action = Literal["log", "warn", "raise"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
+T = TypeVar("T")
 
 _MISSING = object()
 
@@ -31,15 +32,47 @@ class SettingProblem:
     message: str
 
 
-@dataclass(frozen=True)
-class SettingSpec:
-    """What one ``PERFKIT`` key accepts."""
+class Setting(Generic[T]):
+    """One ``PERFKIT`` key: what it accepts and its default, read as a typed attribute of
+    :class:`PerfkitSettings`. ``convert`` turns an accepted value into the attribute's type
+    (``tuple`` for a list, ``float`` for an int)."""
 
-    default: Any
-    types: tuple[type, ...]
-    choices: tuple[Any, ...] = ()
-    minimum: float | None = None
-    nullable: bool = False
+    def __init__(
+        self,
+        default: Any,
+        types: tuple[type, ...],
+        *,
+        choices: tuple[Any, ...] = (),
+        minimum: float | None = None,
+        nullable: bool = False,
+        convert: Callable[[Any], T] | None = None,
+    ) -> None:
+        self.default = default
+        self.types = types
+        self.choices = choices
+        self.minimum = minimum
+        self.nullable = nullable
+        self.convert = convert
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: PerfkitSettings, owner: type) -> T: ...
+
+    def __get__(self, instance: PerfkitSettings | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        value = user_settings().get(self.name, _MISSING)
+        if value is _MISSING or self.problem(value) is not None:
+            value = self.default
+        if self.convert is not None and value is not None:
+            return self.convert(value)
+        return cast(T, value)
 
     def problem(self, value: Any) -> SettingProblem | None:
         """Why ``value`` is not acceptable, or None when it is."""
@@ -65,167 +98,56 @@ class SettingSpec:
         return " or ".join(names)
 
 
-SPECS: dict[str, SettingSpec] = {
-    # -- detection (capture, detect, middleware) ---------------------------------------
-    "ENABLED": SettingSpec(True, (bool,)),
-    "ACTION": SettingSpec("log", (str,), choices=ACTIONS),
-    "N_PLUS_ONE_THRESHOLD": SettingSpec(2, (int,), minimum=2),
-    "REPEATED_QUERY_THRESHOLD": SettingSpec(5, (int,), minimum=2),
-    "REPEATED_WRITE_THRESHOLD": SettingSpec(5, (int,), minimum=2),
-    "SLOW_QUERY_MS": SettingSpec(100.0, (int, float), minimum=0),
-    "EXPLAIN_SLOW_QUERIES": SettingSpec(False, (bool,)),
-    "DETECT_UNUSED_EAGER_LOADS": SettingSpec(True, (bool,)),
-    "LOG_PARAMETERS": SettingSpec(False, (bool,)),
-    "ALLOWLIST": SettingSpec((), (list, tuple)),
-    "CALL_SITE_EXCLUDE": SettingSpec((), (list, tuple)),
-    "QUERY_BUDGET": SettingSpec(None, (int,), minimum=1, nullable=True),
-    "DB_TIME_BUDGET_MS": SettingSpec(None, (int, float), minimum=0, nullable=True),
-    "SERVER_TIMING": SettingSpec(False, (bool,)),
-    "FINDINGS_HEADER": SettingSpec(False, (bool,)),
-    # -- audit --------------------------------------------------------------------------
-    "AUDIT_STATEMENT_TIMEOUT_MS": SettingSpec(10_000, (int,), minimum=1),
-    "AUDIT_UNUSED_MAX_SCANS": SettingSpec(50, (int,), minimum=0),
-    "AUDIT_UNUSED_MIN_BYTES": SettingSpec(1_048_576, (int,), minimum=0),
-    "AUDIT_STATS_MIN_AGE_DAYS": SettingSpec(7, (int, float), minimum=0),
-    "AUDIT_REPLICAS": SettingSpec((), (list, tuple)),
-    "AUDIT_LARGE_TABLE_ROWS": SettingSpec(10_000, (int,), minimum=0),
-    # -- pagination ---------------------------------------------------------------------
-    "PAGINATION_INVALID_STATUS": SettingSpec(404, (int,), choices=(404, 400)),
-    "PAGINATION_MAX_PAGE": SettingSpec(100_000, (int,), minimum=1),
-    "PAGINATION_MAX_OFFSET": SettingSpec(1_000_000, (int,), minimum=0),
-    "PAGINATION_DEFERRED_JOIN_OFFSET": SettingSpec(1_000, (int,), minimum=0),
-    "PAGINATION_ESTIMATE_THRESHOLD": SettingSpec(10_000, (int,), minimum=0),
-    "PAGINATION_COUNT_CACHE_SECONDS": SettingSpec(60, (int,), minimum=1),
-}
-
-
 def user_settings() -> Mapping[str, Any]:
     """The project's ``PERFKIT`` dict, or an empty mapping when absent or malformed."""
     value = getattr(settings, "PERFKIT", None)
     return value if isinstance(value, Mapping) else {}
 
 
+def _strings(values: Any) -> tuple[str, ...]:
+    return tuple(str(value) for value in values)
+
+
 class PerfkitSettings:
-    """Typed, lazy access to ``settings.PERFKIT``."""
+    """Typed, lazy access to ``settings.PERFKIT``: one attribute per key."""
 
-    def value(self, name: str) -> Any:
-        spec = SPECS[name]
-        value = user_settings().get(name, _MISSING)
-        if value is _MISSING or spec.problem(value) is not None:
-            return spec.default
-        return value
-
-    # -- detection ---------------------------------------------------------------------
-    @property
-    def ENABLED(self) -> bool:
-        return cast(bool, self.value("ENABLED"))
-
-    @property
-    def ACTION(self) -> Action:
-        return cast(Action, self.value("ACTION"))
-
-    @property
-    def N_PLUS_ONE_THRESHOLD(self) -> int:
-        return cast(int, self.value("N_PLUS_ONE_THRESHOLD"))
-
-    @property
-    def REPEATED_QUERY_THRESHOLD(self) -> int:
-        return cast(int, self.value("REPEATED_QUERY_THRESHOLD"))
-
-    @property
-    def REPEATED_WRITE_THRESHOLD(self) -> int:
-        return cast(int, self.value("REPEATED_WRITE_THRESHOLD"))
-
-    @property
-    def SLOW_QUERY_MS(self) -> float:
-        return float(self.value("SLOW_QUERY_MS"))
-
-    @property
-    def EXPLAIN_SLOW_QUERIES(self) -> bool:
-        return cast(bool, self.value("EXPLAIN_SLOW_QUERIES"))
-
-    @property
-    def DETECT_UNUSED_EAGER_LOADS(self) -> bool:
-        return cast(bool, self.value("DETECT_UNUSED_EAGER_LOADS"))
-
-    @property
-    def LOG_PARAMETERS(self) -> bool:
-        return cast(bool, self.value("LOG_PARAMETERS"))
-
-    @property
-    def ALLOWLIST(self) -> tuple[Any, ...]:
-        return tuple(self.value("ALLOWLIST"))
-
-    @property
-    def CALL_SITE_EXCLUDE(self) -> tuple[str, ...]:
-        return tuple(str(entry) for entry in self.value("CALL_SITE_EXCLUDE"))
-
-    @property
-    def QUERY_BUDGET(self) -> int | None:
-        return cast("int | None", self.value("QUERY_BUDGET"))
-
-    @property
-    def DB_TIME_BUDGET_MS(self) -> float | None:
-        budget = self.value("DB_TIME_BUDGET_MS")
-        return None if budget is None else float(budget)
-
-    @property
-    def SERVER_TIMING(self) -> bool:
-        return cast(bool, self.value("SERVER_TIMING"))
-
-    @property
-    def FINDINGS_HEADER(self) -> bool:
-        return cast(bool, self.value("FINDINGS_HEADER"))
-
+    # -- detection (capture, detection, middleware) ------------------------------------
+    ENABLED: Setting[bool] = Setting(True, (bool,))
+    ACTION: Setting[Action] = Setting("log", (str,), choices=ACTIONS)
+    N_PLUS_ONE_THRESHOLD: Setting[int] = Setting(2, (int,), minimum=2)
+    REPEATED_QUERY_THRESHOLD: Setting[int] = Setting(5, (int,), minimum=2)
+    REPEATED_WRITE_THRESHOLD: Setting[int] = Setting(5, (int,), minimum=2)
+    SLOW_QUERY_MS: Setting[float] = Setting(100.0, (int, float), minimum=0, convert=float)
+    EXPLAIN_SLOW_QUERIES: Setting[bool] = Setting(False, (bool,))
+    DETECT_UNUSED_EAGER_LOADS: Setting[bool] = Setting(True, (bool,))
+    LOG_PARAMETERS: Setting[bool] = Setting(False, (bool,))
+    ALLOWLIST: Setting[tuple[Any, ...]] = Setting((), (list, tuple), convert=tuple)
+    CALL_SITE_EXCLUDE: Setting[tuple[str, ...]] = Setting((), (list, tuple), convert=_strings)
+    QUERY_BUDGET: Setting[int | None] = Setting(None, (int,), minimum=1, nullable=True)
+    DB_TIME_BUDGET_MS: Setting[float | None] = Setting(
+        None, (int, float), minimum=0, nullable=True, convert=float
+    )
+    SERVER_TIMING: Setting[bool] = Setting(False, (bool,))
+    FINDINGS_HEADER: Setting[bool] = Setting(False, (bool,))
     # -- audit --------------------------------------------------------------------------
-    @property
-    def AUDIT_STATEMENT_TIMEOUT_MS(self) -> int:
-        return cast(int, self.value("AUDIT_STATEMENT_TIMEOUT_MS"))
-
-    @property
-    def AUDIT_UNUSED_MAX_SCANS(self) -> int:
-        return cast(int, self.value("AUDIT_UNUSED_MAX_SCANS"))
-
-    @property
-    def AUDIT_UNUSED_MIN_BYTES(self) -> int:
-        return cast(int, self.value("AUDIT_UNUSED_MIN_BYTES"))
-
-    @property
-    def AUDIT_STATS_MIN_AGE_DAYS(self) -> float:
-        return float(self.value("AUDIT_STATS_MIN_AGE_DAYS"))
-
-    @property
-    def AUDIT_REPLICAS(self) -> tuple[str, ...]:
-        return tuple(str(alias) for alias in self.value("AUDIT_REPLICAS"))
-
-    @property
-    def AUDIT_LARGE_TABLE_ROWS(self) -> int:
-        return cast(int, self.value("AUDIT_LARGE_TABLE_ROWS"))
-
+    AUDIT_STATEMENT_TIMEOUT_MS: Setting[int] = Setting(10_000, (int,), minimum=1)
+    AUDIT_UNUSED_MAX_SCANS: Setting[int] = Setting(50, (int,), minimum=0)
+    AUDIT_UNUSED_MIN_BYTES: Setting[int] = Setting(1_048_576, (int,), minimum=0)
+    AUDIT_STATS_MIN_AGE_DAYS: Setting[float] = Setting(7, (int, float), minimum=0, convert=float)
+    AUDIT_REPLICAS: Setting[tuple[str, ...]] = Setting((), (list, tuple), convert=_strings)
+    AUDIT_LARGE_TABLE_ROWS: Setting[int] = Setting(10_000, (int,), minimum=0)
     # -- pagination ---------------------------------------------------------------------
-    @property
-    def PAGINATION_INVALID_STATUS(self) -> int:
-        return cast(int, self.value("PAGINATION_INVALID_STATUS"))
+    PAGINATION_INVALID_STATUS: Setting[int] = Setting(404, (int,), choices=(404, 400))
+    PAGINATION_MAX_PAGE: Setting[int] = Setting(100_000, (int,), minimum=1)
+    PAGINATION_MAX_OFFSET: Setting[int] = Setting(1_000_000, (int,), minimum=0)
+    PAGINATION_DEFERRED_JOIN_OFFSET: Setting[int] = Setting(1_000, (int,), minimum=0)
+    PAGINATION_ESTIMATE_THRESHOLD: Setting[int] = Setting(10_000, (int,), minimum=0)
+    PAGINATION_COUNT_CACHE_SECONDS: Setting[int] = Setting(60, (int,), minimum=1)
 
-    @property
-    def PAGINATION_MAX_PAGE(self) -> int:
-        return cast(int, self.value("PAGINATION_MAX_PAGE"))
 
-    @property
-    def PAGINATION_MAX_OFFSET(self) -> int:
-        return cast(int, self.value("PAGINATION_MAX_OFFSET"))
-
-    @property
-    def PAGINATION_DEFERRED_JOIN_OFFSET(self) -> int:
-        return cast(int, self.value("PAGINATION_DEFERRED_JOIN_OFFSET"))
-
-    @property
-    def PAGINATION_ESTIMATE_THRESHOLD(self) -> int:
-        return cast(int, self.value("PAGINATION_ESTIMATE_THRESHOLD"))
-
-    @property
-    def PAGINATION_COUNT_CACHE_SECONDS(self) -> int:
-        return cast(int, self.value("PAGINATION_COUNT_CACHE_SECONDS"))
-
+SPECS: dict[str, Setting[Any]] = {
+    name: setting for name, setting in vars(PerfkitSettings).items() if isinstance(setting, Setting)
+}
+"""Every ``PERFKIT`` key, as declared on :class:`PerfkitSettings`."""
 
 perfkit_settings = PerfkitSettings()
