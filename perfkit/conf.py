@@ -3,8 +3,9 @@
 Every key is declared once, as a typed :class:`Setting` attribute of
 :class:`PerfkitSettings` (default, accepted types, allowed values); :data:`SPECS` lists
 them. Values are read from ``django.conf.settings`` at call time, never at import
-time, so ``override_settings`` works everywhere. A value of the wrong type falls back to the default at run time; the
-system checks in :mod:`perfkit.checks` report it, so a typo never breaks a request.
+time, so ``override_settings`` works everywhere. A value of the wrong type falls back to
+the default at run time; the system checks in :mod:`perfkit.checks` report it, so a typo
+never breaks a request.
 
 Every key is documented in ``docs/settings.md`` (a test keeps the two in step).
 """

@@ -23,7 +23,7 @@ from perfkit.capture import Capture
 from perfkit.capture.view_site import view_site
 from perfkit.conf import perfkit_settings
 from perfkit.detection import DetectionOptions, Report, act, build_report
-from perfkit.detection.act import raise_for
+from perfkit.detection.actions import raise_for
 
 logger = logging.getLogger("perfkit")
 

@@ -76,13 +76,16 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: Path, name: str | None = None) -> set[str]:
-    """Every module ``path`` (the module ``name``) imports, relative imports resolved."""
+def imports_of(path: Path, name: str | None = None, *, module_level: bool = False) -> set[str]:
+    """Every module ``path`` (the module ``name``) imports, relative imports resolved;
+    with ``module_level``, only those it imports when imported (not inside functions,
+    not under ``if TYPE_CHECKING``)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     name = name or module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    nodes = tree.body if module_level else list(ast.walk(tree))
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -94,14 +97,18 @@ def imports_of(path: Path, name: str | None = None) -> set[str]:
             submodules = [
                 alias.name
                 for alias in node.names
-                if base == "perfkit"
-                and ((PACKAGE / alias.name).is_dir() or (PACKAGE / f"{alias.name}.py").exists())
+                if base.startswith("perfkit") and _is_module(f"{base}.{alias.name}")
             ]
-            # "from perfkit import checks" imports the submodule, not the public API.
+            # "from perfkit import checks" names a submodule, not the package's API.
             if len(submodules) < len(node.names):
                 found.add(base)
             found.update(f"{base}.{name}" for name in submodules)
     return found
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.is_dir() or path.with_suffix(".py").exists()
 
 
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -154,4 +161,55 @@ def test_the_checker_sees_function_level_and_relative_imports(tmp_path):
     module.write_text(
         "def f():\n    from perfkit.audit import run\n    from ..schema import plan\n"
     )
-    assert {"perfkit.audit", "perfkit.schema"} <= imports_of(module, "perfkit.capture.probe")
+    assert {"perfkit.audit.run", "perfkit.schema.plan"} <= imports_of(
+        module, "perfkit.capture.probe"
+    )
+
+
+def module_level_imports(path: Path) -> set[str]:
+    known = {module_name(candidate) for candidate in MODULES}
+    found = imports_of(path, module_level=True)
+    return {name for name in found if name in known and name != module_name(path)}
+
+
+def test_no_import_cycles():
+    graph = {module_name(path): module_level_imports(path) for path in MODULES}
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> None:
+        if module in done:
+            return
+        assert module not in visiting, " → ".join([*visiting[visiting.index(module) :], module])
+        visiting.append(module)
+        for imported in sorted(graph.get(module, ())):
+            visit(imported)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_perfkit_detect_is_the_function_and_detection_the_package():
+    import importlib
+
+    import perfkit
+
+    assert callable(perfkit.detect) and not hasattr(perfkit.detect, "__path__")
+    assert hasattr(importlib.import_module("perfkit.detection"), "__path__")
+
+
+@pytest.mark.parametrize("path", [path for path in MODULES if path.name == "__init__.py"])
+def test_no_package_attribute_hides_a_submodule(path):
+    """``perfkit.detect`` was once both a subpackage and the function that hid it."""
+    import importlib
+
+    package = importlib.import_module(module_name(path))
+    for child in path.parent.iterdir():
+        name = child.stem
+        if (child.suffix == ".py" and name != "__init__") or (child / "__init__.py").exists():
+            attribute = getattr(package, name, None)
+            assert attribute is None or hasattr(attribute, "__spec__"), (
+                f"{package.__name__}.{name} is a {type(attribute).__name__}, not the submodule"
+            )

@@ -19,9 +19,9 @@ No capture active in the process means nothing is installed and no work is done.
 from __future__ import annotations
 
 from perfkit.capture.call_site import CallSite
-from perfkit.capture.fingerprint import fingerprint
 from perfkit.capture.records import CapturedQuery, EagerLoad, RelationLoad
 from perfkit.capture.scope import Capture, capture_queries, current_capture, excluded
+from perfkit.capture.sql_fingerprint import fingerprint
 
 __all__ = [
     "CallSite",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from perfkit.capture.call_site import CallSite
-from perfkit.capture.fingerprint import fingerprint, statement_kind
+from perfkit.capture.sql_fingerprint import fingerprint, statement_kind
 
 RelationKind = Literal[
     "forward",

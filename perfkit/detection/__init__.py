@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perfkit.detection.act import PerfkitWarning, act, build_report
+from perfkit.detection.actions import PerfkitWarning, act, build_report
 from perfkit.detection.allowlist import forget_matches, unmatched_entries
 from perfkit.detection.analysis import find_problems
 from perfkit.detection.findings import Finding

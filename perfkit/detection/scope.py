@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 from perfkit.capture import Capture
 from perfkit.conf import Action
-from perfkit.detection.act import act, build_report
+from perfkit.detection.actions import act, build_report
 from perfkit.detection.options import DetectionOptions
 from perfkit.detection.report import Report
 

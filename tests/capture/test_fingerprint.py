@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perfkit.capture import fingerprint
-from perfkit.capture.fingerprint import statement_kind
+from perfkit.capture.sql_fingerprint import statement_kind
 
 
 def test_placeholders_and_literals_become_question_marks():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import warnings
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
 import perfkit
+import perfkit.detection.actions
 from perfkit.detection import DetectionOptions, PerfkitWarning
 from perfkit.signals import finding_detected
 from testproject.school.models import Class
@@ -175,7 +175,7 @@ def test_a_bug_in_detection_does_not_break_the_block(classes, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(sys.modules["perfkit.detection.act"], "find_problems", broken)
+    monkeypatch.setattr(perfkit.detection.actions, "find_problems", broken)
     with perfkit.detect(action="raise") as report:
         teacher_loop()
     assert report.findings == []
