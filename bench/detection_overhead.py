@@ -1,26 +1,32 @@
-"""Overhead of N+1 detection on a request of about 200 queries (PostgreSQL).
+"""Overhead of N+1 detection per request, side by side with its peers.
 
 One worker process per variant (each needs its own INSTALLED_APPS/MIDDLEWARE, and zeal
-and nplusone patch Django for good); the parent interleaves rounds between them so that
-a busy machine slows every variant alike, then reports the median request time, its
-ratio to ``absent``, and the paired ratio (per round, the variant's median over
-``absent``'s median in the same round; the median of those), and the same for the
-worker's CPU time (``time.process_time``: the work done in the Django process, which
-the database server's load and other processes on a shared machine disturb far less
-than wall time):
+and nplusone patch Django for good). Every worker first serves one warm-up round that is
+not counted; then the parent interleaves rounds between the workers, in a new random
+order each round, so that a busy machine slows every variant alike. It reports, per view
+and variant, the median CPU time of a request in the Django process
+(``time.process_time``: far less disturbed by the database server and other processes
+than wall time), the paired CPU ratio (per round, the variant's median over
+``absent``'s median in the same round; the median of those), and the median wall time:
 
 - ``absent``: no detection middleware;
 - ``perfkit disabled``: PerfkitMiddleware with ``PERFKIT = {"ENABLED": False}``;
-- ``perfkit on``: PerfkitMiddleware with default settings (it finds and logs 2 N+1s);
+- ``perfkit on``: PerfkitMiddleware with default settings (it finds and logs the N+1s);
 - ``django-zeal``: zeal's app and middleware (warnings ignored, not raised);
 - ``nplusone``: nplusone's app and middleware (Django 5.2 only: it crashes on 6.x).
 
-The request walks 100 classes, reading each one's teacher and enrollments lazily
-(20 enrollments a class at scale 1000): 1 + 100 + 100 = 201 queries. Loggers and
-warnings are silenced alike for all variants.
+The views (``--views``, default all three):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfkit_bench \\
-        python bench/detection_overhead.py --rounds 15 --requests 10
+- ``clean``: 1 query, 50 classes with their teachers by ``select_related``;
+- ``n+1``: 50 classes, each teacher read lazily: 51 queries;
+- ``200``: 100 classes, each teacher and enrollments read lazily: 201 queries.
+
+``--rss-requests N`` then sends N more requests of the N+1 view to each worker and
+reports its resident memory growth (``VmRSS``) per 10,000 requests. Loggers and warnings
+are silenced alike for all variants.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfkit_bench \
+        python bench/detection_overhead.py --rounds 30 --requests 5
 """
 
 from __future__ import annotations
@@ -86,6 +92,24 @@ def configure(variant: str) -> None:
     warnings.simplefilter("ignore")
 
 
+def clean(request):  # type: ignore[no-untyped-def]
+    from django.http import JsonResponse
+
+    from testproject.school.models import Class
+
+    classes = Class.objects.select_related("teacher").order_by("id")[:50]
+    return JsonResponse({"rows": [c.teacher.last_name for c in classes]})
+
+
+def n_plus_one(request):  # type: ignore[no-untyped-def]
+    from django.http import JsonResponse
+
+    from testproject.school.models import Class
+
+    classes = Class.objects.order_by("id")[:50]
+    return JsonResponse({"rows": [c.teacher.last_name for c in classes]})
+
+
 def two_hundred_queries(request):  # type: ignore[no-untyped-def]
     from django.http import JsonResponse
 
@@ -97,10 +121,23 @@ def two_hundred_queries(request):  # type: ignore[no-untyped-def]
     return JsonResponse({"rows": len(rows)})
 
 
+VIEWS = {"clean": clean, "n+1": n_plus_one, "200": two_hundred_queries}
+
+
 urlpatterns: list[object] = []
 
 
+def rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def worker(variant: str) -> None:
+    """Serve commands from the parent, one a line: ``VIEW COUNT`` runs COUNT requests of
+    VIEW and answers their (wall ms, CPU ms); ``rss VIEW COUNT`` answers the RSS growth."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
     import harness
 
@@ -113,12 +150,12 @@ def worker(variant: str) -> None:
     from django.test import Client
     from django.urls import path
 
-    urlpatterns.append(path("bench/", two_hundred_queries))
+    urlpatterns.extend(path(f"bench/{name}/", view) for name, view in VIEWS.items())
     client = Client()
 
-    def one_request() -> tuple[float, float]:
+    def one_request(view: str) -> tuple[float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
-        response = client.get("/bench/")
+        response = client.get(f"/bench/{view}/")
         elapsed = (time.perf_counter() - started) * 1000
         cpu = (time.process_time() - cpu_started) * 1000
         assert response.status_code == 200, response.status_code
@@ -131,19 +168,35 @@ def worker(variant: str) -> None:
         executed.append(sql)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count):
-        one_request()
-    print(json.dumps({"ready": variant, "queries": len(executed)}), flush=True)
+    queries = {}
+    for name in VIEWS:
+        executed.clear()
+        with connection.execute_wrapper(count):
+            one_request(name)
+        queries[name] = len(executed)
+    print(json.dumps({"ready": variant, "queries": queries}), flush=True)
     for line in sys.stdin:
-        count = int(line)
-        print(json.dumps([one_request() for _ in range(count)]), flush=True)
+        words = line.split()
+        if words[0] == "rss":
+            view, requests = words[1], int(words[2])
+            for _ in range(min(requests, 1000)):  # warm: caches and pools reach their size
+                one_request(view)
+            before = rss_kib()
+            for _ in range(requests):
+                one_request(view)
+            print(json.dumps(rss_kib() - before), flush=True)
+            continue
+        view, requests = words[0], int(words[1])
+        print(json.dumps([one_request(view) for _ in range(requests)]), flush=True)
 
 
 # -- the parent -------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=10, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=5, help="requests per round")
+    parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated: clean,n+1,200")
+    parser.add_argument("--rss-requests", type=int, default=0, help="requests for the RSS test")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -153,6 +206,7 @@ def main() -> None:
 
     harness.setup_django()
     harness.require_vendor("postgresql")
+    views = [view for view in arguments.views.split(",") if view]
     names = variants()
     processes = {
         name: subprocess.Popen(
@@ -167,72 +221,84 @@ def main() -> None:
     for name, process in processes.items():
         assert process.stdout is not None
         queries[name] = json.loads(process.stdout.readline())["queries"]
-    timings: dict[str, list[float]] = {name: [] for name in names}
-    cpu_timings: dict[str, list[float]] = {name: [] for name in names}
+
+    def ask(name: str, command: str) -> object:
+        process = processes[name]
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
+    for view in views:  # the warm-up round: counted nowhere
+        for name in names:
+            ask(name, f"{view} {arguments.requests}")
+    wall: dict[tuple[str, str], list[float]] = {(v, n): [] for v in views for n in names}
+    cpu: dict[tuple[str, str], list[float]] = {(v, n): [] for v in views for n in names}
     # Per round, each variant's median over the absent median of the same round: robust
     # to the machine's load drifting between rounds.
-    paired: dict[str, list[float]] = {name: [] for name in names}
+    paired: dict[tuple[str, str], list[float]] = {(v, n): [] for v in views for n in names}
     for _ in range(arguments.rounds):
-        order = names[:]
-        random.shuffle(order)
-        round_medians = {}
-        for name in order:
-            process = processes[name]
-            assert process.stdin is not None and process.stdout is not None
-            process.stdin.write(f"{arguments.requests}\n")
-            process.stdin.flush()
-            batch = json.loads(process.stdout.readline())
-            timings[name].extend(wall for wall, _ in batch)
-            cpu_timings[name].extend(cpu for _, cpu in batch)
-            round_medians[name] = statistics.median(wall for wall, _ in batch)
+        for view in views:
+            order = names[:]
+            random.shuffle(order)
+            round_cpu = {}
+            for name in order:
+                batch = ask(name, f"{view} {arguments.requests}")
+                assert isinstance(batch, list)
+                wall[view, name].extend(w for w, _ in batch)
+                cpu[view, name].extend(c for _, c in batch)
+                round_cpu[name] = statistics.median(c for _, c in batch)
+            for name in names:
+                paired[view, name].append(round_cpu[name] / round_cpu["absent"])
+    rss = {}
+    if arguments.rss_requests:
         for name in names:
-            paired[name].append(round_medians[name] / round_medians["absent"])
+            growth = ask(name, f"rss n+1 {arguments.rss_requests}")
+            assert isinstance(growth, int)
+            rss[name] = growth / 1024 * 10_000 / arguments.rss_requests
     for process in processes.values():
         assert process.stdin is not None
         process.stdin.close()
         process.wait()
-    absent = statistics.median(timings["absent"])
-    absent_cpu = statistics.median(cpu_timings["absent"])
     rows = []
-    for name in names:
-        median = statistics.median(timings[name])
-        cpu = statistics.median(cpu_timings[name])
-        rows.append(
-            [
-                name,
-                queries[name],
-                len(timings[name]),
-                median,
-                median / absent,
-                statistics.median(paired[name]),
-                cpu,
-                cpu / absent_cpu,
-            ]
-        )
+    for view in views:
+        absent_cpu = statistics.median(cpu[view, "absent"])
+        for name in names:
+            rows.append(
+                [
+                    view,
+                    name,
+                    queries[name][view],
+                    statistics.median(cpu[view, name]),
+                    statistics.median(cpu[view, name]) / absent_cpu,
+                    statistics.median(paired[view, name]),
+                    statistics.median(wall[view, name]),
+                    round(rss[name], 2) if name in rss else "",
+                ]
+            )
     disabled_us = disabled_middleware_cost_us()
-    print(
-        f"PerfkitMiddleware with ENABLED=False, in-process: {disabled_us:.2f} µs a request, "
-        f"{disabled_us / 1000 / absent:.6f} of the absent median"
-    )
+    print(f"PerfkitMiddleware with ENABLED=False, in-process: {disabled_us:.2f} µs a request")
+    print(f"load average at the end: {os.getloadavg()}")
     import django
 
     harness.report(
         "detection_overhead",
         [
+            "view",
             "variant",
             "queries",
-            "requests",
-            "median ms",
-            "ratio to absent",
-            "paired ratio",
             "median CPU ms",
             "CPU ratio",
+            "paired CPU ratio",
+            "median wall ms",
+            "RSS MB/10k req",
         ],
         rows,
         django=django.get_version(),
         rounds=arguments.rounds,
         requests_per_round=arguments.requests,
         disabled_middleware_us=disabled_us,
+        load_average=os.getloadavg(),
     )
 
 
