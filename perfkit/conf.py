@@ -2,8 +2,9 @@
 
 Every key is declared once, as a typed :class:`Setting` attribute of
 :class:`PerfkitSettings` (default, accepted types, allowed values); :data:`SPECS` lists
-them. Values are read from ``django.conf.settings`` at call time, never at import
-time, so ``override_settings`` works everywhere. A value of the wrong type falls back to
+them. Values are read from ``django.conf.settings`` when first asked for, never at
+import time, and kept until Django's ``setting_changed`` says ``PERFKIT`` changed, so
+``override_settings`` works everywhere. A value of the wrong type falls back to
 the default at run time; the system checks in :mod:`perfkit.checks` report it, so a typo
 never breaks a request.
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 Action = Literal["log", "warn", "raise"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -68,11 +71,16 @@ class Setting(Generic[T]):
     def __get__(self, instance: PerfkitSettings | None, owner: type) -> Setting[T] | T:
         if instance is None:
             return self
+        try:
+            return cast(T, _read[self.name])
+        except KeyError:
+            pass
         value = user_settings().get(self.name, _MISSING)
         if value is _MISSING or self.problem(value) is not None:
             value = self.default
         if self.convert is not None and value is not None:
-            return self.convert(value)
+            value = self.convert(value)
+        _read[self.name] = value
         return cast(T, value)
 
     def problem(self, value: Any) -> SettingProblem | None:
@@ -97,6 +105,17 @@ class Setting(Generic[T]):
         if self.nullable:
             names.append("None")
         return " or ".join(names)
+
+
+# Values already read and checked, by key: requests read a dozen keys each. Emptied when
+# Django reports PERFKIT changed (override_settings, pytest-django's settings fixture).
+_read: dict[str, Any] = {}
+
+
+@receiver(setting_changed)
+def _forget_read_values(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PERFKIT":
+        _read.clear()
 
 
 def user_settings() -> Mapping[str, Any]:

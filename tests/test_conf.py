@@ -30,3 +30,13 @@ def test_every_key_is_a_typed_attribute_read_by_its_own_name():
     for name, setting in SPECS.items():
         assert setting.name == name
         assert getattr(type(perfkit_settings), name) is setting
+
+
+def test_values_are_kept_until_django_says_perfkit_changed(settings):
+    settings.PERFKIT = {"SLOW_QUERY_MS": 5}
+    assert perfkit_settings.SLOW_QUERY_MS == 5.0
+    settings.PERFKIT = {"SLOW_QUERY_MS": 7}  # pytest-django sends setting_changed
+    assert perfkit_settings.SLOW_QUERY_MS == 7.0
+    with override_settings(PERFKIT={}):
+        assert perfkit_settings.SLOW_QUERY_MS == 100.0
+    assert perfkit_settings.SLOW_QUERY_MS == 7.0

@@ -45,6 +45,8 @@ class DetectionOptions:
         return cls(**configured).with_overrides(**overrides)
 
     def with_overrides(self, **overrides: Any) -> DetectionOptions:
+        if not overrides:
+            return self
         known = {field.name for field in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
