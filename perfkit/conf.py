@@ -131,6 +131,14 @@ def _strings(values: Any) -> tuple[str, ...]:
 class PerfkitSettings:
     """Typed, lazy access to ``settings.PERFKIT``: one attribute per key."""
 
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """A value built from the settings (``build()``), kept like the settings are."""
+        try:
+            return cast(T, _read[key])
+        except KeyError:
+            value = _read[key] = build()
+            return value
+
     # -- detection (capture, detection, middleware) ------------------------------------
     ENABLED: Setting[bool] = Setting(True, (bool,))
     ACTION: Setting[Action] = Setting("log", (str,), choices=ACTIONS)

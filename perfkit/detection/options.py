@@ -39,10 +39,12 @@ class DetectionOptions:
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> DetectionOptions:
-        configured = {
-            field.name: getattr(perfkit_settings, field.name.upper()) for field in fields(cls)
-        }
-        return cls(**configured).with_overrides(**overrides)
+        configured = perfkit_settings.derived(f"{cls.__qualname__}", cls._configured)
+        return configured.with_overrides(**overrides)
+
+    @classmethod
+    def _configured(cls) -> DetectionOptions:
+        return cls(**{f.name: getattr(perfkit_settings, f.name.upper()) for f in fields(cls)})
 
     def with_overrides(self, **overrides: Any) -> DetectionOptions:
         if not overrides:
