@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, excluded
 from perfkit.detection.findings import Finding
 from perfkit.detection.options import DetectionOptions
+from perfkit.detection.values import with_values_policy
 from perfkit.schema.plan import PlanUnavailable, explain
 
 _Where = Callable[[CallSite], str]
@@ -39,7 +40,7 @@ def find_problems(
         findings += _unused_eager_loads(capture.eager_loads, where)
     findings += _slow_queries(queries, options, where)
     findings += _budgets(queries, options, fallback)
-    return findings
+    return with_values_policy(findings, queries, options.log_parameters)
 
 
 def _relation_n_plus_one(
