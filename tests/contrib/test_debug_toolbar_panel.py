@@ -8,10 +8,13 @@ import pytest
 from django.test import Client
 
 from perfkit.capture import capture_queries
+from perfkit.signals import finding_detected
 from tests.contrib.toolbar_settings import toolbar_settings
 from tests.factories import ClassFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
+
+TEACHER_AND_STUDENTS = ("school.Class.teacher", "school.Class.students")
 
 
 @pytest.fixture
@@ -84,3 +87,25 @@ def test_the_toolbars_own_queries_are_not_captured(client, settings, classes):
     # it runs around the request (an N+1 shape it would otherwise report).
     assert re.search(rf"0 findings\s*· {view_queries} queries", content), (view_queries, content)
     assert "django_content_type" not in content
+
+
+@pytest.mark.parametrize("middleware", ["with the middleware", "panel only"])
+def test_each_finding_is_signalled_once_with_its_request(client, settings, classes, middleware):
+    toolbar_settings(settings)
+    if middleware == "panel only":
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("perfkit.")]
+    got = []
+
+    def receiver(sender, finding, request, **kwargs):
+        got.append((finding.relation, request.path if request is not None else None))
+
+    finding_detected.connect(receiver)
+    try:
+        render_panel(client, "/api/naive/classes/")
+    finally:
+        finding_detected.disconnect(receiver)
+
+    n_plus_ones = [entry for entry in got if entry[0] in TEACHER_AND_STUDENTS]
+    assert sorted(n_plus_ones) == sorted(
+        (relation, "/api/naive/classes/") for relation in TEACHER_AND_STUDENTS
+    )
