@@ -103,7 +103,8 @@ class Capture:
 
     def suspend(self) -> None:
         """Stop being this context's capture, but stay installed: the scope goes on
-        elsewhere (a streaming response's chunks, see :meth:`resumed`) until closed."""
+        elsewhere (a streaming response's chunks, see :mod:`perfkit.capture.streams`)
+        until it is closed."""
         token, self._token = self._token, None
         if token is None:
             return
@@ -111,15 +112,6 @@ class Capture:
             active_capture.reset(token)
         except ValueError:  # left in another context than the one it was entered in
             active_capture.set(self.parent)
-
-    @contextmanager
-    def resumed(self) -> Iterator[None]:
-        """Be this context's capture for a block (a suspended scope going on)."""
-        token = active_capture.set(self)
-        try:
-            yield
-        finally:
-            active_capture.reset(token)
 
     # -- what was captured -------------------------------------------------------------
     @property

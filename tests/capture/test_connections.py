@@ -59,9 +59,8 @@ def test_a_connection_first_used_inside_the_scope_is_observed():
     counted = []
 
     def query():
-        with capture_queries() as captured:
-            with connections["default"].cursor() as cursor:
-                cursor.execute("SELECT 1")
+        with capture_queries() as captured, connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
         counted.append(captured.query_count)
 
     assert initialised_in_a_new_thread(query) == ["default"]

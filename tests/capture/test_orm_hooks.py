@@ -17,7 +17,6 @@ from django.db.models.query import ModelIterable
 
 import perfkit
 from perfkit.capture import capture_queries
-from perfkit.capture.errors import forget_logged_errors
 from testproject.school.models import Class
 from tests.capture.test_capture import nothing_installed
 from tests.factories import ClassFactory, UserFactory
@@ -27,13 +26,6 @@ pytestmark = pytest.mark.django_db
 ORIGINAL_ONE_TO_ONE_GET = ReverseOneToOneDescriptor.__dict__["__get__"]
 ORIGINAL_FORWARD_GET = ForwardManyToOneDescriptor.__dict__["__get__"]
 ORIGINAL_ITER = ModelIterable.__dict__["__iter__"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_error_log():
-    forget_logged_errors()
-    yield
-    forget_logged_errors()
 
 
 def test_values_rows_with_prefetch_related_are_left_to_django():
@@ -78,9 +70,7 @@ def test_a_missing_reverse_one_to_one_raises_the_hosts_error_once(one_to_one_cal
     assert captured.errors == []  # the host's exception is not perfkit's error
 
 
-def test_a_moved_django_method_turns_that_hook_off_only_and_is_logged_once(
-    monkeypatch, caplog
-):
+def test_a_moved_django_method_turns_that_hook_off_only_and_is_logged_once(monkeypatch, caplog):
     # Django moving DeferredAttribute.__get__ to a base class: the hook finds no method.
     moved = type("DeferredAttribute", (query_utils.DeferredAttribute,), {})
     monkeypatch.setattr(query_utils, "DeferredAttribute", moved)
