@@ -159,16 +159,45 @@ def _many_get(original: Any, switch: Switch) -> Any:
             return manager
         try:
             name, kind = _describe_many(self)
-            manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
-            # A many-to-many count()/exists() may query the through table directly.
-            for method in ("count", "exists"):
-                setattr(manager, method, partial(_manager_query, manager, method, name, kind))
+            _observe_manager(manager, name, kind)
         except Exception as error:
             _fail(error)
+            _unobserve_manager(manager)
         return manager
 
     __get__.__wrapped__ = original  # type: ignore[attr-defined]
     return __get__
+
+
+# What perfkit sets on a related manager (a fresh object per attribute read).
+_MANAGER_ATTRIBUTES = ("get_queryset", "count", "exists", "db_manager")
+
+
+def _observe_manager(manager: Any, name: str, kind: RelationKind) -> None:
+    manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
+    # A many-to-many count()/exists() may query the through table directly.
+    for method in ("count", "exists"):
+        setattr(manager, method, partial(_manager_query, manager, method, name, kind))
+    # db_manager() copies the manager (get_or_create(), create()… go through it): the
+    # copy must run its own methods, with its own database, not the original's.
+    manager.db_manager = partial(_manager_copy, manager, name, kind)
+
+
+def _unobserve_manager(manager: Any) -> None:
+    for attribute in _MANAGER_ATTRIBUTES:
+        manager.__dict__.pop(attribute, None)
+
+
+def _manager_copy(manager: Any, name: str, kind: RelationKind, *args: Any, **kwargs: Any) -> Any:
+    copied = type(manager).db_manager(manager, *args, **kwargs)
+    _unobserve_manager(copied)  # the copy's __dict__ came with the original's partials
+    if active_capture.get() is not None:
+        try:
+            _observe_manager(copied, name, kind)
+        except Exception as error:
+            _fail(error)
+            _unobserve_manager(copied)
+    return copied
 
 
 def _describe_many(descriptor: Any) -> tuple[str, RelationKind]:

@@ -128,3 +128,21 @@ def test_perfkits_wrapper_under_another_patch_never_observes_twice():
         assert ModelIterable.__dict__["__iter__"] is other_tool
     finally:
         ModelIterable.__iter__ = ORIGINAL_ITER
+
+
+def test_a_related_managers_copy_runs_with_its_own_database():
+    # get_or_create()/create() on a related manager go through db_manager(using): the
+    # copy's queryset must use the copy's database, as without perfkit.
+    teacher = ClassFactory().teacher
+    expected = teacher.classes.db_manager("default").get_queryset()._db
+
+    with capture_queries() as captured:
+        copied = teacher.classes.db_manager("default")
+        assert copied.get_queryset()._db == expected == "default"
+        assert copied.count() == 1
+        teacher.classes.get_or_create(name="Homeroom")
+
+    assert captured.errors == []
+    assert [q.relation.label for q in captured.queries if q.statement == "SELECT"] == [
+        "school.Teacher.classes"
+    ] * 2
