@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, excluded
+from perfkit.detection.created_rows import created_rows_fix
 from perfkit.detection.findings import Finding
 from perfkit.detection.options import DetectionOptions
 from perfkit.detection.values import with_values_policy
@@ -68,7 +69,7 @@ def _relation_n_plus_one(
                 total_ms=sum(query.duration_ms for query in group),
                 location=location,
                 sql=first.sql,
-                suggestion=_relation_fix(first),
+                suggestion=created_rows_fix(queries, group, _relation_fix(first)),
                 fingerprint=first.fingerprint,
                 alias=first.alias,
             )
@@ -117,7 +118,9 @@ def _repeated_queries(
                 total_ms=sum(query.duration_ms for query in group),
                 location=location,
                 sql=group[0].sql,
-                suggestion=_repeated_query_fix(fingerprint, len(group)),
+                suggestion=created_rows_fix(
+                    queries, group, _repeated_query_fix(fingerprint, len(group))
+                ),
                 fingerprint=fingerprint,
                 alias=alias,
             )
