@@ -74,7 +74,7 @@ def batch_of(instance: Any) -> Batch | None:
 
 
 def relation_load(
-    instance: Any, attribute: str, kind: RelationKind, joinable: bool
+    instance: Any, attribute: str, kind: RelationKind, joinable: bool, prefetched: bool = False
 ) -> RelationLoad:
     batch = batch_of(instance)
     parent_path = batch.path if batch is not None else ""
@@ -85,6 +85,7 @@ def relation_load(
         path=f"{parent_path}__{attribute}" if parent_path else attribute,
         joinable=joinable and (batch.joinable if batch is not None else True),
         parent_batch=batch,
+        prefetched=prefetched,
     )
 
 
@@ -219,8 +220,10 @@ def _manager_get_queryset(manager: Any, name: str, kind: RelationKind) -> Any:
         if queryset._result_cache is not None:  # served from prefetch_related's cache
             touch(manager.instance, name)
         else:
+            # Inside prefetch_related_objects this queryset becomes the prefetch cache;
+            # a query derived from it later (filter(), get()) is no lazy load.
             queryset._query.__dict__[RELATION_KEY] = relation_load(
-                manager.instance, name, kind, joinable=False
+                manager.instance, name, kind, False, prefetched=bool(loading_state.in_prefetch)
             )
     except Exception as error:
         _fail(error)

@@ -13,6 +13,7 @@ from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, exclude
 from perfkit.detection.created_rows import created_rows_fix
 from perfkit.detection.findings import Finding
 from perfkit.detection.options import DetectionOptions
+from perfkit.detection.prefetched import prefetched_relation_fix
 from perfkit.detection.values import with_values_policy
 from perfkit.schema.plan import PlanUnavailable, explain
 
@@ -81,6 +82,8 @@ def _relation_fix(query: CapturedQuery) -> str:
     relation = query.relation
     assert relation is not None
     model = relation.label.rsplit(".", 1)[0]
+    if relation.prefetched:
+        return prefetched_relation_fix(relation)
     if relation.kind == "deferred":
         return (
             f'"{relation.attribute}" was deferred, then read row by row: remove it from '

@@ -15,7 +15,7 @@ TEACHERS = 5
 
 
 @pytest.fixture(autouse=True)
-def teachers():
+def five_teachers():
     TeacherFactory.create_batch(TEACHERS)
 
 
@@ -30,16 +30,16 @@ def the_n_plus_one(report):
 
 
 @pytest.mark.parametrize(
-    "teachers",
+    "loaded",
     [
         pytest.param(lambda: Teacher.objects.all(), id="lazily"),
         # As Wagtail's image listing: the view prefetched, the lookups still run.
         pytest.param(lambda: Teacher.objects.prefetch_related("classes"), id="prefetched"),
     ],
 )
-def test_rows_created_in_a_loop_get_the_fix_that_applies(teachers):
+def test_rows_created_in_a_loop_get_the_fix_that_applies(loaded):
     with perfkit.detect() as report:
-        homerooms(teachers())
+        homerooms(loaded())
 
     finding = the_n_plus_one(report)
     assert finding.count == TEACHERS
@@ -69,8 +69,8 @@ def test_once_the_rows_exist_the_usual_fix_is_back():
 def test_reads_and_creations_mixed_get_both_fixes():
     with perfkit.detect() as report:
         for teacher in Teacher.objects.all():
-            list(teacher.classes.all())
-            teacher.classes.get_or_create(name="Homeroom")
+            # One line, as when a library's code runs both (the view is then the location).
+            list(teacher.classes.all()), teacher.classes.get_or_create(name="Homeroom")
 
     finding = the_n_plus_one(report)
     assert finding.count == 2 * TEACHERS
@@ -85,3 +85,18 @@ def test_plain_get_or_create_in_a_loop():
 
     finding = next(f for f in report.of_kind("n_plus_one") if "school_class" in f.sql)
     assert "lookups found no row" in finding.suggestion
+
+
+def test_queries_on_a_prefetched_relation_are_not_told_to_prefetch_it():
+    for teacher in Teacher.objects.all():
+        Class.objects.create(name="Homeroom", teacher=teacher)
+
+    with perfkit.detect() as report:
+        for teacher in Teacher.objects.prefetch_related("classes"):
+            list(teacher.classes.all())  # served from the prefetch
+            teacher.classes.filter(name="Homeroom").first()
+
+    finding = the_n_plus_one(report)
+    assert (finding.relation, finding.count) == ("school.Teacher.classes", TEACHERS)
+    assert finding.suggestion.startswith('"classes" was prefetched, but filter()')
+    assert "Add prefetch_related" not in finding.suggestion
