@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from django.test import Client
 
 from perfkit.capture import capture_queries
+from perfkit.capture.errors import forget_logged_errors
 from perfkit.signals import finding_detected
 from tests.contrib.toolbar_settings import toolbar_settings
 from tests.factories import ClassFactory, EnrollmentFactory
@@ -109,3 +111,22 @@ def test_each_finding_is_signalled_once_with_its_request(client, settings, class
     assert sorted(n_plus_ones) == sorted(
         (relation, "/api/naive/classes/") for relation in TEACHER_AND_STUDENTS
     )
+
+
+def test_an_error_in_the_panel_is_logged_once_and_the_page_is_unchanged(
+    client, toolbar, classes, monkeypatch, caplog
+):
+    forget_logged_errors()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr("perfkit.contrib.debug_toolbar.panel.build_report", boom)
+    with caplog.at_level(logging.ERROR, logger="perfkit"):
+        for _ in range(2):
+            page = client.get("/api/tuned/classes/", HTTP_ACCEPT="text/html")
+            assert page.status_code == 200
+    [record] = [r for r in caplog.records if "toolbar panel" in r.getMessage()]
+    assert "the toolbar panel's detection failed: RuntimeError" in record.getMessage()
+    assert record.exc_info[1].args == ("injected",)
+    forget_logged_errors()
