@@ -14,14 +14,20 @@ documented extension points and stable internals:
   (so a 1+1 on a single object is not an N+1) and which ``select_related`` paths filled it;
 * ``prefetch_related_objects``: which prefetched paths filled which instances.
 
-Every hook calls the original exactly once and swallows its own errors into
-``Capture.errors``: observing never changes what the ORM does.
+Every hook calls the original exactly once, outside its own error handling, so the
+host's exceptions (``RelatedObjectDoesNotExist``, ``DoesNotExist``…) reach the host as
+they are and are never taken for perfkit's; perfkit's own errors go to
+``Capture.errors``. Each hook is installed on its own: one that cannot be (Django moved
+the method) stays off, once logged, and the others work. A hook is restored only while
+it is still perfkit's: a patch another tool (or ``mock.patch``) put over it survives,
+and perfkit's wrapper under it turns into a pass-through.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -35,8 +41,20 @@ EAGER_KEY = "perfkit_eager"  # in ModelState.__dict__: attribute -> EagerLoad
 _MISSING = object()
 install_recorder: Any = None  # perfkit.capture.scope's, bound by install() (no import cycle)
 record_query: Any = None
-_originals: list[tuple[Any, str, Any]] = []
 _labels: dict[tuple[type, str], str] = {}
+
+
+class Switch:
+    """Whether one installed wrapper observes (on) or only passes through (off).
+
+    A wrapper outlives its installation when another patch was put over it: it then
+    stays in the chain, switched off, so it never observes twice.
+    """
+
+    __slots__ = ("on",)
+
+    def __init__(self) -> None:
+        self.on = True
 
 
 def model_label(model: type, attribute: str) -> str:
@@ -56,7 +74,7 @@ def batch_of(instance: Any) -> Batch | None:
 
 
 def relation_load(
-    instance: Any, attribute: str, kind: RelationKind, joinable: bool
+    instance: Any, attribute: str, kind: RelationKind, joinable: bool, prefetched: bool = False
 ) -> RelationLoad:
     batch = batch_of(instance)
     parent_path = batch.path if batch is not None else ""
@@ -67,6 +85,7 @@ def relation_load(
         path=f"{parent_path}__{attribute}" if parent_path else attribute,
         joinable=joinable and (batch.joinable if batch is not None else True),
         parent_batch=batch,
+        prefetched=prefetched,
     )
 
 
@@ -102,6 +121,7 @@ def _run_loading(load: RelationLoad | None, call: Callable[[], Any]) -> Any:
 # -- descriptors -------------------------------------------------------------------------
 def _single_object_get(
     original: Any,
+    switch: Switch,
     is_cached: Callable[[Any, Any], bool],
     attribute: Callable[[Any], str],
     kind: RelationKind,
@@ -110,16 +130,20 @@ def _single_object_get(
     """A ``__get__`` for descriptors that load one object (or one deferred value)."""
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is None or active_capture.get() is None:
+        if instance is None or active_capture.get() is None or not switch.on:
             return original(self, instance, cls)
+        load: RelationLoad | None = None
         try:
             name = attribute(self)
             if is_cached(self, instance):
                 touch(instance, name)
-                return original(self, instance, cls)
-            load = relation_load(instance, name, kind, joinable)
+            else:
+                load = relation_load(instance, name, kind, joinable)
         except Exception as error:
             _fail(error)
+        # The original runs once, outside perfkit's error handling: what it raises (a
+        # missing reverse one-to-one's RelatedObjectDoesNotExist) is the host's.
+        if load is None:
             return original(self, instance, cls)
         return _run_loading(load, partial(original, self, instance, cls))
 
@@ -127,25 +151,54 @@ def _single_object_get(
     return __get__
 
 
-def _many_get(original: Any) -> Any:
+def _many_get(original: Any, switch: Switch) -> Any:
     """``__get__`` of reverse-FK / many-to-many / generic-relation descriptors."""
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         manager = original(self, instance, cls)
-        if instance is None or active_capture.get() is None:
+        if instance is None or active_capture.get() is None or not switch.on:
             return manager
         try:
             name, kind = _describe_many(self)
-            manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
-            # A many-to-many count()/exists() may query the through table directly.
-            for method in ("count", "exists"):
-                setattr(manager, method, partial(_manager_query, manager, method, name, kind))
+            _observe_manager(manager, name, kind)
         except Exception as error:
             _fail(error)
+            _unobserve_manager(manager)
         return manager
 
     __get__.__wrapped__ = original  # type: ignore[attr-defined]
     return __get__
+
+
+# What perfkit sets on a related manager (a fresh object per attribute read).
+_MANAGER_ATTRIBUTES = ("get_queryset", "count", "exists", "db_manager")
+
+
+def _observe_manager(manager: Any, name: str, kind: RelationKind) -> None:
+    manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
+    # A many-to-many count()/exists() may query the through table directly.
+    for method in ("count", "exists"):
+        setattr(manager, method, partial(_manager_query, manager, method, name, kind))
+    # db_manager() copies the manager (get_or_create(), create()… go through it): the
+    # copy must run its own methods, with its own database, not the original's.
+    manager.db_manager = partial(_manager_copy, manager, name, kind)
+
+
+def _unobserve_manager(manager: Any) -> None:
+    for attribute in _MANAGER_ATTRIBUTES:
+        manager.__dict__.pop(attribute, None)
+
+
+def _manager_copy(manager: Any, name: str, kind: RelationKind, *args: Any, **kwargs: Any) -> Any:
+    copied = type(manager).db_manager(manager, *args, **kwargs)
+    _unobserve_manager(copied)  # the copy's __dict__ came with the original's partials
+    if active_capture.get() is not None:
+        try:
+            _observe_manager(copied, name, kind)
+        except Exception as error:
+            _fail(error)
+            _unobserve_manager(copied)
+    return copied
 
 
 def _describe_many(descriptor: Any) -> tuple[str, RelationKind]:
@@ -167,8 +220,10 @@ def _manager_get_queryset(manager: Any, name: str, kind: RelationKind) -> Any:
         if queryset._result_cache is not None:  # served from prefetch_related's cache
             touch(manager.instance, name)
         else:
+            # Inside prefetch_related_objects this queryset becomes the prefetch cache;
+            # a query derived from it later (filter(), get()) is no lazy load.
             queryset._query.__dict__[RELATION_KEY] = relation_load(
-                manager.instance, name, kind, joinable=False
+                manager.instance, name, kind, False, prefetched=bool(loading_state.in_prefetch)
             )
     except Exception as error:
         _fail(error)
@@ -216,7 +271,7 @@ def _generic_is_cached(descriptor: Any, instance: Any) -> bool:
     return bool(_generic_field(descriptor).is_cached(instance))
 
 
-def _deferred_get(original: Any) -> Any:
+def _deferred_get(original: Any, switch: Switch) -> Any:
     """``DeferredAttribute.__get__``: also runs for every read of a foreign key's ``*_id``
     (a data descriptor), so the loaded case returns before anything else."""
 
@@ -225,12 +280,15 @@ def _deferred_get(original: Any) -> Any:
             instance is None
             or self.field.attname in instance.__dict__
             or active_capture.get() is None
+            or not switch.on
         ):
             return original(self, instance, cls)
         try:
             load = relation_load(instance, self.field.attname, "deferred", False)
         except Exception as error:
             _fail(error)
+            load = None
+        if load is None:
             return original(self, instance, cls)
         return _run_loading(load, partial(original, self, instance, cls))
 
@@ -239,12 +297,15 @@ def _deferred_get(original: Any) -> Any:
 
 
 # -- ModelIterable, the compiler, prefetching ------------------------------------------------
-def _model_iterable_iter(original: Any) -> Any:
+def _model_iterable_iter(original: Any, switch: Switch) -> Any:
     def __iter__(self: Any) -> Iterator[Any]:
         capture = active_capture.get()
-        if capture is None:
+        if capture is None or not switch.on:
             yield from original(self)
             return
+        batch: Batch | None = None
+        selected: Any = False
+        eager: dict[str, EagerLoad] = {}
         try:
             query = self.queryset.query
             origin: RelationLoad | None = query.__dict__.get(RELATION_KEY) or loading_state.loading
@@ -253,9 +314,10 @@ def _model_iterable_iter(original: Any) -> Any:
             else:
                 batch = Batch()
             selected = query.select_related
-            eager: dict[str, EagerLoad] = {}
         except Exception as error:
             capture.fail(error)
+            batch = None
+        if batch is None:
             yield from original(self)
             return
         if not selected and not self.chunked_fetch:
@@ -332,9 +394,9 @@ def _mark_selected(
             )
 
 
-def _execute_sql(original: Any) -> Any:
+def _execute_sql(original: Any, switch: Switch) -> Any:
     def execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if active_capture.get() is None:
+        if active_capture.get() is None or not switch.on:
             return original(self, *args, **kwargs)
         try:
             connection = self.connection
@@ -352,10 +414,10 @@ def _execute_sql(original: Any) -> Any:
     return execute_sql
 
 
-def _prefetch_related_objects(original: Any) -> Any:
+def _prefetch_related_objects(original: Any, switch: Switch) -> Any:
     def prefetch_related_objects(model_instances: Any, *related_lookups: Any) -> Any:
         capture = active_capture.get()
-        if capture is None or loading_state.loading is not None:
+        if capture is None or loading_state.loading is not None or not switch.on:
             return original(model_instances, *related_lookups)
         loading_state.in_prefetch += 1
         try:
@@ -383,7 +445,8 @@ def _prefetched_children(instance: Any, name: str) -> list[Any] | None:
 
 
 def _mark_prefetched(capture: Any, instances: list[Any], lookups: tuple[Any, ...]) -> None:
-    instances = [instance for instance in instances if instance is not None]
+    # values()/values_list() rows are dicts and tuples: Django skips prefetching on them.
+    instances = [instance for instance in instances if hasattr(instance, "_state")]
     if not instances:
         return
     site = capture.call_site()
@@ -425,56 +488,148 @@ def _mark_prefetched(capture: Any, instances: list[Any], lookups: tuple[Any, ...
 
 
 # -- install / uninstall ------------------------------------------------------------------
-def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
-    original = owner.__dict__[name]
-    _originals.append((owner, name, original))
-    setattr(owner, name, make(original))
+_RELATED = "django.db.models.fields.related_descriptors"
+_QUERY = "django.db.models.query"
+
+
+@dataclass
+class Hook:
+    """One attribute perfkit wraps: ``owner.name``, found at install time.
+
+    ``owner`` says where the attribute lives (a module and a dotted path in it, or a
+    function finding it); ``make(original, switch)`` builds the wrapper.
+    """
+
+    name: str
+    owner: Callable[[], Any]
+    attribute: str
+    make: Callable[[Any, Switch], Any]
+    installed_on: Any = None
+    original: Any = None
+    wrapper: Any = None
+
+    def install(self) -> None:
+        owner = self.owner()
+        if owner is None:
+            return  # not applicable here (e.g. contenttypes not installed)
+        current = owner.__dict__[self.attribute]  # KeyError: Django moved it
+        switch = getattr(current, "perfkit_switch", None)
+        if getattr(current, "perfkit_hook", None) == self.name and switch is not None:
+            # perfkit's own wrapper, put back by a patch that was made over it: reuse it.
+            switch.on = True
+            self.installed_on, self.original, self.wrapper = owner, current.__wrapped__, current
+            return
+        switch = Switch()
+        wrapper = self.make(current, switch)
+        wrapper.perfkit_hook = self.name
+        wrapper.perfkit_switch = switch
+        setattr(owner, self.attribute, wrapper)
+        self.installed_on, self.original, self.wrapper = owner, current, wrapper
+
+    def uninstall(self) -> None:
+        owner, wrapper = self.installed_on, self.wrapper
+        if owner is None:
+            return
+        wrapper.perfkit_switch.on = False
+        if owner.__dict__.get(self.attribute) is wrapper:
+            setattr(owner, self.attribute, self.original)
+        # Else another patch sits over perfkit's: it stays, and perfkit's wrapper under it
+        # passes through (its switch is off) until a later install takes it back.
+        self.installed_on = self.original = self.wrapper = None
+
+
+def _found(module: str, path: str) -> Callable[[], Any]:
+    def owner() -> Any:
+        found: Any = importlib.import_module(module)
+        for name in path.split(".") if path else ():
+            found = getattr(found, name)
+        return found
+
+    return owner
+
+
+HOOKS: tuple[Hook, ...] = (
+    Hook(
+        "ForwardManyToOneDescriptor.__get__",
+        _found(_RELATED, "ForwardManyToOneDescriptor"),
+        "__get__",
+        lambda original, switch: _single_object_get(
+            original, switch, _forward_is_cached, _forward_attribute, "forward", True
+        ),
+    ),
+    Hook(
+        "ReverseOneToOneDescriptor.__get__",
+        _found(_RELATED, "ReverseOneToOneDescriptor"),
+        "__get__",
+        lambda original, switch: _single_object_get(
+            original,
+            switch,
+            _reverse_one_is_cached,
+            _reverse_one_attribute,
+            "reverse_one_to_one",
+            True,
+        ),
+    ),
+    Hook(
+        "ReverseManyToOneDescriptor.__get__",
+        _found(_RELATED, "ReverseManyToOneDescriptor"),
+        "__get__",
+        _many_get,
+    ),
+    Hook(
+        "DeferredAttribute.__get__",
+        _found("django.db.models.query_utils", "DeferredAttribute"),
+        "__get__",
+        _deferred_get,
+    ),
+    Hook(
+        "GenericForeignKey.__get__",
+        lambda: _generic_descriptor_class(),
+        "__get__",
+        lambda original, switch: _single_object_get(
+            original,
+            switch,
+            _generic_is_cached,
+            _generic_attribute,
+            "generic_foreign_key",
+            False,
+        ),
+    ),
+    Hook(
+        "ModelIterable.__iter__",
+        _found(_QUERY, "ModelIterable"),
+        "__iter__",
+        _model_iterable_iter,
+    ),
+    Hook(
+        "SQLCompiler.execute_sql",
+        _found("django.db.models.sql.compiler", "SQLCompiler"),
+        "execute_sql",
+        _execute_sql,
+    ),
+    Hook(
+        "query.prefetch_related_objects",
+        _found(_QUERY, ""),
+        "prefetch_related_objects",
+        _prefetch_related_objects,
+    ),
+)
 
 
 def install() -> None:
-    """Install every hook (called by the first active capture, under its lock)."""
+    """Install every hook, each on its own (called by the first active capture, under
+    its lock). A hook that cannot be installed stays off and is logged once."""
     global install_recorder, record_query
-    if _originals:
-        return
-    from django.db.models import query as query_module
-    from django.db.models.fields import related_descriptors as rd
-    from django.db.models.query_utils import DeferredAttribute
-    from django.db.models.sql.compiler import SQLCompiler
-
+    from perfkit.capture.errors import log_error
     from perfkit.capture.scope import install_recorder, record_query
 
-    try:
-        _patch(
-            rd.ForwardManyToOneDescriptor,
-            "__get__",
-            lambda o: _single_object_get(
-                o, _forward_is_cached, _forward_attribute, "forward", True
-            ),
-        )
-        _patch(
-            rd.ReverseOneToOneDescriptor,
-            "__get__",
-            lambda o: _single_object_get(
-                o, _reverse_one_is_cached, _reverse_one_attribute, "reverse_one_to_one", True
-            ),
-        )
-        _patch(rd.ReverseManyToOneDescriptor, "__get__", _many_get)
-        _patch(DeferredAttribute, "__get__", _deferred_get)
-        generic = _generic_descriptor_class()
-        if generic is not None:
-            _patch(
-                generic,
-                "__get__",
-                lambda o: _single_object_get(
-                    o, _generic_is_cached, _generic_attribute, "generic_foreign_key", False
-                ),
-            )
-        _patch(query_module.ModelIterable, "__iter__", _model_iterable_iter)
-        _patch(SQLCompiler, "execute_sql", _execute_sql)
-        _patch(query_module, "prefetch_related_objects", _prefetch_related_objects)
-    except Exception:
-        uninstall()
-        raise
+    for hook in HOOKS:
+        if hook.wrapper is not None:
+            continue
+        try:
+            hook.install()
+        except Exception as error:
+            log_error(error, f"the ORM hook {hook.name} is off (Django changed it?)")
 
 
 def _generic_descriptor_class() -> Any:
@@ -486,16 +641,20 @@ def _generic_descriptor_class() -> Any:
     descriptor = getattr(fields, "GenericForeignKeyDescriptor", None)
     if descriptor is not None and "__get__" in descriptor.__dict__:
         return descriptor
-    gfk = fields.GenericForeignKey
-    return gfk if "__get__" in gfk.__dict__ else None
+    return fields.GenericForeignKey
 
 
 def uninstall() -> None:
-    """Put every original back (called when the last capture ends)."""
-    while _originals:
-        owner, name, original = _originals.pop()
-        setattr(owner, name, original)
+    """Put back every original that is still covered by perfkit's wrapper (called when
+    the last capture ends)."""
+    from perfkit.capture.errors import log_error
+
+    for hook in reversed(HOOKS):
+        try:
+            hook.uninstall()
+        except Exception as error:
+            log_error(error, f"the ORM hook {hook.name} could not be removed")
 
 
 def installed() -> bool:
-    return bool(_originals)
+    return any(hook.wrapper is not None for hook in HOOKS)

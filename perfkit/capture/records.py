@@ -52,7 +52,9 @@ class RelationLoad:
     """A lazy load of one relation (or deferred field) of one instance.
 
     ``path`` is the relation's path from the outermost queryset (``books__tags``) and
-    ``joinable`` says whether every step of it can be ``select_related``.
+    ``joinable`` says whether every step of it can be ``select_related``. ``prefetched``
+    says the query came from the relation's prefetched queryset (a ``filter()`` or
+    ``get()`` on it), which prefetching again cannot serve.
     """
 
     label: str
@@ -61,6 +63,7 @@ class RelationLoad:
     path: str
     joinable: bool
     parent_batch: Batch | None
+    prefetched: bool = False
 
     @property
     def parent_from_many_rows(self) -> bool:

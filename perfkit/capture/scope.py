@@ -1,11 +1,12 @@
 """Capture scopes: record every query run in the current context while one is active.
 
 A :class:`Capture` installs a recorder with ``connection.execute_wrappers`` on every
-database alias (also on connections opened, or first used by the ORM, while any capture
-is active) and the ORM observers of :mod:`perfkit.capture.orm`. Both are installed when
-the first capture in the process starts and removed when the last one ends, also when
-the code inside raised. Which capture a query belongs to comes from a ContextVar, so
-threads and asyncio tasks never see each other's queries.
+connection this thread already has (and on connections opened, or first used by the
+ORM, while any capture is active) and the ORM observers of :mod:`perfkit.capture.orm`.
+It never creates a connection: an alias the code did not use stays uninitialised. Both
+are installed when the first capture in the process starts and removed when the last one
+ends, also when the code inside raised. Which capture a query belongs to comes from a
+ContextVar, so threads and asyncio tasks never see each other's queries.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from perfkit.capture.call_site import (
     current_task,
     resolver_for,
 )
+from perfkit.capture.errors import log_error
 from perfkit.capture.records import CapturedQuery, EagerLoad
 from perfkit.capture.state import active_capture, loading_state
 
@@ -42,7 +44,7 @@ class Capture:
     every capture around it. ``boundary``, when given, is the frame that opened the scope
     (the middleware's): frames outside it are never a query's call site. ``errors``
     holds exceptions raised inside perfkit's own bookkeeping (they never reach the code
-    being observed).
+    being observed; each distinct one is logged once per process when the scope ends).
     """
 
     def __init__(
@@ -93,11 +95,23 @@ class Capture:
             return
         self.active = False
         try:
-            active_capture.reset(self._token)
-        except ValueError:  # exited in another context than the one it was entered in
-            active_capture.set(self.parent)
+            self.suspend()
         finally:
             _deactivate()
+        for error in self.errors:
+            log_error(error, "error while observing queries")
+
+    def suspend(self) -> None:
+        """Stop being this context's capture, but stay installed: the scope goes on
+        elsewhere (a streaming response's chunks, see :mod:`perfkit.capture.streams`)
+        until it is closed."""
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            active_capture.reset(token)
+        except ValueError:  # left in another context than the one it was entered in
+            active_capture.set(self.parent)
 
     # -- what was captured -------------------------------------------------------------
     @property
@@ -211,7 +225,9 @@ def _activate() -> None:
 
             orm.install()
             connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
-    for connection in connections.all():
+    # Only the connections this thread already has: creating the others would initialise
+    # aliases the host never used (and the code under test may check that it did not).
+    for connection in connections.all(initialized_only=True):
         install_recorder(connection)
 
 

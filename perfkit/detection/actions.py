@@ -29,9 +29,12 @@ def build_report(
     fallback_site: CallSite | None = None,
     sender: Any = None,
     request: Any = None,
+    signal: bool = True,
 ) -> Report:
-    """Analyse ``capture``, apply the allowlist, and send ``finding_detected`` per finding."""
-    from perfkit.signals import finding_detected
+    """Analyse ``capture``, apply the allowlist, and (unless ``signal`` is False, for a
+    caller that sends it itself, see :func:`perfkit.signals.send_findings`) send
+    ``finding_detected`` per finding."""
+    from perfkit.signals import send_findings
 
     found = find_problems(capture, options, fallback_site)
     kept, ignored, unmatched = split(found, options.allowlist)
@@ -44,16 +47,16 @@ def build_report(
         unmatched_allowlist=unmatched,
         errors=list(capture.errors),
     )
-    for finding in kept:
-        finding_detected.send(sender=sender or Finding, finding=finding, request=request)
+    if signal:
+        send_findings(kept, sender=sender or Finding, request=request)
     return report
 
 
-def log_line(finding: Finding, options: DetectionOptions, params: Any = None) -> str:
-    line = finding.message
-    if options.log_parameters and params is not None:
-        line += f" params={params!r}"
-    return line
+def log_line(finding: Finding) -> str:
+    """The finding's message, and its parameters when ``LOG_PARAMETERS`` put them there."""
+    if finding.params is None:
+        return finding.message
+    return f"{finding.message} params={finding.params}"
 
 
 def act(report: Report, action: Action | None, options: DetectionOptions) -> None:
@@ -62,17 +65,10 @@ def act(report: Report, action: Action | None, options: DetectionOptions) -> Non
         return
     if action == "log":
         for finding in report.findings:
-            logger.warning(
-                log_line(finding, options, _sample_params(report, finding)),
-                extra={"perfkit_finding": finding.as_dict()},
-            )
+            logger.warning(log_line(finding), extra={"perfkit_finding": finding.as_dict()})
     elif action == "warn":
         for finding in report.findings:
-            warnings.warn(
-                log_line(finding, options, _sample_params(report, finding)),
-                PerfkitWarning,
-                stacklevel=3,
-            )
+            warnings.warn(log_line(finding), PerfkitWarning, stacklevel=3)
     elif action == "raise":
         raise_for(report)
 
@@ -80,10 +76,3 @@ def act(report: Report, action: Action | None, options: DetectionOptions) -> Non
 def raise_for(report: Report) -> None:
     error_class = NPlusOneError if report.of_kind("n_plus_one") else DetectionError
     raise error_class(report.findings)
-
-
-def _sample_params(report: Report, finding: Finding) -> Any:
-    for query in report.captured:
-        if query.sql == finding.sql:
-            return query.params
-    return None

@@ -10,8 +10,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, excluded
+from perfkit.detection.created_rows import created_rows_fix
 from perfkit.detection.findings import Finding
 from perfkit.detection.options import DetectionOptions
+from perfkit.detection.prefetched import prefetched_relation_fix
+from perfkit.detection.values import with_values_policy
 from perfkit.schema.plan import PlanUnavailable, explain
 
 _Where = Callable[[CallSite], str]
@@ -39,7 +42,7 @@ def find_problems(
         findings += _unused_eager_loads(capture.eager_loads, where)
     findings += _slow_queries(queries, options, where)
     findings += _budgets(queries, options, fallback)
-    return findings
+    return with_values_policy(findings, queries, options.log_parameters)
 
 
 def _relation_n_plus_one(
@@ -67,7 +70,7 @@ def _relation_n_plus_one(
                 total_ms=sum(query.duration_ms for query in group),
                 location=location,
                 sql=first.sql,
-                suggestion=_relation_fix(first),
+                suggestion=created_rows_fix(queries, group, _relation_fix(first)),
                 fingerprint=first.fingerprint,
                 alias=first.alias,
             )
@@ -79,6 +82,8 @@ def _relation_fix(query: CapturedQuery) -> str:
     relation = query.relation
     assert relation is not None
     model = relation.label.rsplit(".", 1)[0]
+    if relation.prefetched:
+        return prefetched_relation_fix(relation)
     if relation.kind == "deferred":
         return (
             f'"{relation.attribute}" was deferred, then read row by row: remove it from '
@@ -116,7 +121,9 @@ def _repeated_queries(
                 total_ms=sum(query.duration_ms for query in group),
                 location=location,
                 sql=group[0].sql,
-                suggestion=_repeated_query_fix(fingerprint, len(group)),
+                suggestion=created_rows_fix(
+                    queries, group, _repeated_query_fix(fingerprint, len(group))
+                ),
                 fingerprint=fingerprint,
                 alias=alias,
             )

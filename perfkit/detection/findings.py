@@ -30,9 +30,12 @@ class Finding:
 
     ``relation`` is ``"app_label.Model.field"`` when the problem goes through a relation
     (or a deferred field), else None. ``location`` is the user's call site
-    (``"path/to/file.py:LINE"``); ``sql`` a sample of the SQL (placeholders, never
-    parameters); ``suggestion`` the fix in one sentence. ``count`` and ``total_ms`` are
-    the number and the summed duration of the queries behind the finding.
+    (``"path/to/file.py:LINE"``); ``sql`` a sample of the SQL (placeholders; literals
+    written into it replaced by ``?``); ``suggestion`` the fix in one sentence. ``count``
+    and ``total_ms`` are the number and the summed duration of the queries behind the
+    finding. ``params`` is None unless ``LOG_PARAMETERS`` is on: then the ``repr`` of the
+    first query's parameters, and ``sql`` keeps its literals (see
+    :mod:`perfkit.detection.values`).
     """
 
     kind: FindingKind
@@ -45,6 +48,7 @@ class Finding:
     fingerprint: str = ""
     alias: str = "default"
     explain: str | None = None
+    params: str | None = None
 
     @property
     def message(self) -> str:

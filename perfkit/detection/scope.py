@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
+from asgiref.sync import sync_to_async
+
 from perfkit.capture import Capture
+from perfkit.capture.errors import log_error
 from perfkit.conf import Action
 from perfkit.detection.actions import act, build_report
 from perfkit.detection.options import DetectionOptions
 from perfkit.detection.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
-logger = logging.getLogger("perfkit")
 
 
 class detect:
@@ -36,7 +37,10 @@ class detect:
     is among the findings, else ``perfkit.DetectionError``). Nothing is raised when the
     block itself raised. Keyword ``overrides`` replace ``PERFKIT`` settings for this
     scope (see :class:`DetectionOptions`: ``n_plus_one_threshold``, ``allowlist``, …).
-    Used as a decorator, every call is its own scope (also for ``async def``).
+    Used as a decorator, every call is its own scope (also for ``async def``). In async
+    code use ``async with perfkit.detect()``: the ``finding_detected`` receivers (and an
+    EXPLAIN) then run in a thread, never on the event loop. An error inside perfkit
+    never reaches the block: it is logged once per process and the report is empty.
     """
 
     def __new__(cls, func: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
@@ -71,7 +75,7 @@ class detect:
 
             @functools.wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with self._fresh():
+                async with self._fresh():
                     return await func(*args, **kwargs)
 
             return cast(F, run_async)
@@ -95,15 +99,46 @@ class detect:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._close_capture()
+        self._fill_report(signal=True)
+        if exc_type is None:
+            act(self.report, self.action, self.options)
+
+    async def __aenter__(self) -> Report:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        from perfkit.signals import finding_detected, send_findings
+
+        self._close_capture()  # here: the scope's ContextVar belongs to this context
+        if self.options.explain_slow_queries:  # EXPLAIN talks to the database
+            await sync_to_async(self._fill_report)(signal=False)
+        else:
+            self._fill_report(signal=False)
+        if self.report.findings and finding_detected.has_listeners():
+            await sync_to_async(send_findings)(self.report.findings)
+        if exc_type is None:
+            act(self.report, self.action, self.options)
+
+    def _close_capture(self) -> None:
+        assert self.capture is not None
+        try:
+            self.capture.close()
+        except Exception as error:
+            log_error(error, "closing the capture failed")
+
+    def _fill_report(self, *, signal: bool) -> None:
         capture = self.capture
         assert capture is not None
-        capture.close()
         try:
-            finished = build_report(capture, self.options)
+            finished = build_report(capture, self.options, signal=signal)
         except Exception as error:  # a bug in perfkit must not break the code it watched
-            logger.exception("perfkit: detection failed; the report is empty")
+            log_error(error, "detection failed; the report is empty")
             finished = Report(queries=capture.query_count, errors=[error])
         for name in vars(finished):
             setattr(self.report, name, getattr(finished, name))
-        if exc_type is None:
-            act(self.report, self.action, self.options)

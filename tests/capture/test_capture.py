@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextvars
 import threading
 
 import pytest
@@ -121,3 +122,23 @@ def test_without_exclusion_the_helper_is_the_call_site(settings):
         helpers.count_classes()
     [query] = captured.queries
     assert query.call_site.location.startswith("tests/capture/helpers.py:")
+
+
+def test_a_thread_run_in_a_copy_of_the_context_belongs_to_the_scope():
+    failures = []
+
+    def elsewhere():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    with capture_queries() as captured:
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(elsewhere,))
+        thread.start()
+        thread.join()
+    assert failures == []
+    assert [query.sql for query in captured.queries] == ["SELECT 1"]

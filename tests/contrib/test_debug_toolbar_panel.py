@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from django.test import Client
 
 from perfkit.capture import capture_queries
+from perfkit.capture.errors import forget_logged_errors
+from perfkit.signals import finding_detected
 from tests.contrib.toolbar_settings import toolbar_settings
 from tests.factories import ClassFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
+
+TEACHER_AND_STUDENTS = ("school.Class.teacher", "school.Class.students")
 
 
 @pytest.fixture
@@ -84,3 +89,44 @@ def test_the_toolbars_own_queries_are_not_captured(client, settings, classes):
     # it runs around the request (an N+1 shape it would otherwise report).
     assert re.search(rf"0 findings\s*· {view_queries} queries", content), (view_queries, content)
     assert "django_content_type" not in content
+
+
+@pytest.mark.parametrize("middleware", ["with the middleware", "panel only"])
+def test_each_finding_is_signalled_once_with_its_request(client, settings, classes, middleware):
+    toolbar_settings(settings)
+    if middleware == "panel only":
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("perfkit.")]
+    got = []
+
+    def receiver(sender, finding, request, **kwargs):
+        got.append((finding.relation, request.path if request is not None else None))
+
+    finding_detected.connect(receiver)
+    try:
+        render_panel(client, "/api/naive/classes/")
+    finally:
+        finding_detected.disconnect(receiver)
+
+    n_plus_ones = [entry for entry in got if entry[0] in TEACHER_AND_STUDENTS]
+    assert sorted(n_plus_ones) == sorted(
+        (relation, "/api/naive/classes/") for relation in TEACHER_AND_STUDENTS
+    )
+
+
+def test_an_error_in_the_panel_is_logged_once_and_the_page_is_unchanged(
+    client, toolbar, classes, monkeypatch, caplog
+):
+    forget_logged_errors()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr("perfkit.contrib.debug_toolbar.panel.build_report", boom)
+    with caplog.at_level(logging.ERROR, logger="perfkit"):
+        for _ in range(2):
+            page = client.get("/api/tuned/classes/", HTTP_ACCEPT="text/html")
+            assert page.status_code == 200
+    [record] = [r for r in caplog.records if "toolbar panel" in r.getMessage()]
+    assert "the toolbar panel's detection failed: RuntimeError" in record.getMessage()
+    assert record.exc_info[1].args == ("injected",)
+    forget_logged_errors()

@@ -301,3 +301,34 @@ def test_assert_max_queries_fixture_groups_queries_by_fingerprint(pytester):
             '*1 x SELECT "school_class"."id"*',
         ]
     )
+
+
+def test_capture_errors_are_summarised_and_change_no_outcome(pytester):
+    write_tests(
+        pytester,
+        """
+        from perfkit.capture import orm
+
+        def boom(*args, **kwargs):
+            raise RuntimeError("injected")
+
+        def test_with_broken_hooks(classes, monkeypatch):
+            monkeypatch.setattr(orm, "relation_load", boom)
+            assert len(teacher_names_lazily()) == 3
+
+        def test_fine(classes):
+            teacher_names_joined()
+        """,
+    )
+
+    result = pytester.runpytest_inprocess("--perfkit-strict")
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*= perfkit errors =*",
+            "builtins.RuntimeError at test_inner.py:* in boom",
+            "perfkit: 3 capture error(s) in 1 test(s): those test bodies were not fully "
+            "observed (no test outcome changed); the tracebacks are on the 'perfkit' logger",
+        ]
+    )

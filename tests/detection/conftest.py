@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
+from perfkit.capture.errors import forget_logged_errors
 from testproject.journal.models import Comment, JournalEntry
 from tests.factories import (
     ClassFactory,
@@ -30,3 +31,11 @@ def school(db):
             Comment.objects.create(
                 content_type=content_type, object_id=entry.pk, body="hi", created_at=entry.timestamp
             )
+
+
+@pytest.fixture(autouse=True)
+def fresh_error_log():
+    """perfkit logs each distinct error once per process: every test starts afresh."""
+    forget_logged_errors()
+    yield
+    forget_logged_errors()

@@ -193,3 +193,47 @@ def test_call_site_of_code_run_through_sync_to_async(classes):
     with open(__file__) as source:
         line = next(n for n, text in enumerate(source, 1) if text.rstrip().endswith("teacher-loop"))
     assert finding.location == f"tests/detection/test_api.py:{line}"
+
+
+def test_an_error_in_detection_is_logged_once_per_process_with_its_traceback(
+    classes, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(perfkit.detection.actions, "find_problems", broken)
+    with caplog.at_level("DEBUG", logger="perfkit"):
+        for _ in range(3):
+            with perfkit.detect() as report:
+                teacher_loop()
+    assert [type(error) for error in report.errors] == [RuntimeError]
+    [logged] = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert "detection failed; the report is empty: RuntimeError" in logged.getMessage()
+    assert logged.exc_info[1] is not None and logged.exc_info[2] is not None
+
+
+def test_async_with_runs_orm_receivers_off_the_event_loop(classes):
+    from testproject.school.models import Teacher
+
+    counted = []
+
+    def receiver(sender, finding, **kwargs):
+        counted.append((finding.relation, Teacher.objects.count()))
+
+    @perfkit.detect
+    async def decorated():
+        return await sync_to_async(teacher_loop)()
+
+    async def block():
+        async with perfkit.detect() as report:
+            await sync_to_async(teacher_loop)()
+        return report
+
+    finding_detected.connect(receiver)
+    try:
+        async_to_sync(decorated)()
+        report = async_to_sync(block)()
+    finally:
+        finding_detected.disconnect(receiver)
+    assert [f.relation for f in report.findings] == ["school.Class.teacher"]
+    assert counted == [("school.Class.teacher", 3)] * 2

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
 
 import perfkit
 from perfkit.schema.plan import postgresql_plan
@@ -57,3 +58,18 @@ def test_explain_on_postgresql_summarises_reads_and_never_touches_writes():
     assert by_statement["UPDATE"].explain is None
     # The EXPLAIN itself was not captured.
     assert not any("EXPLAIN" in query.sql for query in report.captured)
+
+
+@pytest.mark.postgres
+def test_a_failing_explain_inside_the_callers_transaction_leaves_it_usable():
+    AttendanceFactory.create_batch(2)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE perfkit_gone (id integer)")
+        with perfkit.detect(slow_query_ms=0, explain_slow_queries=True) as report:
+            cursor.execute("SELECT id FROM perfkit_gone")
+            cursor.execute("DROP TABLE perfkit_gone")  # so its EXPLAIN fails afterwards
+        # The caller's transaction goes on: the EXPLAIN failed inside a savepoint.
+        assert Attendance.objects.count() == 2
+        assert not connection.needs_rollback
+    [select] = [f for f in report.of_kind("slow_query") if f.sql.startswith("SELECT")]
+    assert select.explain == "EXPLAIN failed: ProgrammingError"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from perfkit.capture.errors import forget_logged_errors
 from perfkit.signals import finding_detected
 from tests.factories import (
     AttendanceFactory,
@@ -40,3 +41,11 @@ def received():
     finding_detected.connect(receiver)
     yield found
     finding_detected.disconnect(receiver)
+
+
+@pytest.fixture(autouse=True)
+def fresh_error_log():
+    """perfkit logs each distinct error once per process: every test starts afresh."""
+    forget_logged_errors()
+    yield
+    forget_logged_errors()

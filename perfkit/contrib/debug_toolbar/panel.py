@@ -6,6 +6,10 @@ and shows each finding's kind, relation, call site, count, time and fix. The too
 own work is outside the capture: the panels before this one wrap it, and what the
 toolbar does afterwards (storing panel data, rendering) runs after the capture ends or
 inside :func:`perfkit.capture.excluded`. Only this module imports ``debug_toolbar``.
+
+``finding_detected`` is sent here only for a request the middleware does not observe
+(with the request), so that each finding is signalled once. An error inside perfkit
+never breaks the page: it is logged once per process and the panel shows nothing.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from django.utils.translation import gettext_lazy as _
 
 from perfkit.capture import Capture, excluded
 from perfkit.capture.code_names import qualname_at, split_location
+from perfkit.capture.errors import log_error
 from perfkit.capture.view_site import view_site
 from perfkit.detection import DetectionOptions, Finding, build_report
 from perfkit.detection.findings import KIND_LABELS
+from perfkit.signals import observed_by_middleware
 
 TEMPLATE = "perfkit/debug_toolbar/panel.html"
 
@@ -53,13 +59,17 @@ class PerfkitPanel(Panel):
                 call_site_exclude=self._options.call_site_exclude, boundary=sys._getframe()
             )
             self._capture.__enter__()
-        except Exception:  # never break the page over the panel
+        except Exception as error:  # never break the page over the panel
+            log_error(error, "the toolbar panel could not start capturing")
             self._capture = None
         try:
             response: HttpResponseBase = super().process_request(request)  # type: ignore[no-untyped-call]
         finally:
             if self._capture is not None:
-                self._capture.close()
+                try:
+                    self._capture.close()
+                except Exception as error:
+                    log_error(error, "the toolbar panel could not close its capture")
         return response
 
     def generate_stats(self, request: HttpRequest, response: HttpResponseBase) -> None:
@@ -67,7 +77,18 @@ class PerfkitPanel(Panel):
         if capture is None or options is None:
             return
         with excluded():
-            report = build_report(capture, options, fallback_site=view_site(request))
+            try:
+                report = build_report(
+                    capture,
+                    options,
+                    fallback_site=view_site(request),
+                    sender=type(self),
+                    request=request,
+                    signal=not observed_by_middleware(request),
+                )
+            except Exception as error:
+                log_error(error, "the toolbar panel's detection failed")
+                return
             self.record_stats(  # type: ignore[no-untyped-call]
                 {
                     "findings": [finding_row(finding) for finding in report.findings],

@@ -7,14 +7,18 @@ installed; it does work only where perfkit is *configured*:
 * otherwise each test body is observed only when Django's settings are configured,
   ``"perfkit"`` is in ``INSTALLED_APPS`` and ``PERFKIT["ENABLED"]`` is true.
 
-Detection covers the test body only (the call phase; for ``unittest`` classes the test
-method, without ``setUp``), never fixtures or factories. In the default ``report`` mode
+Detection covers the test body only: the call phase of a test function, the test
+method of a ``unittest``/``django.test`` class (as pytest-django runs it: not ``setUp``,
+``tearDown``, ``setUpTestData`` or the fixtures a ``TransactionTestCase`` loads), never
+fixtures or factories. In the default ``report`` mode
 findings are listed at the end of the run; in ``strict`` mode (``--perfkit-strict`` or
 ``perfkit_mode = strict``) a test whose body has findings of the ``perfkit_fail_on``
 kinds (default ``n_plus_one``) fails, listing each finding with its fix. A baseline
 (``--perfkit-baseline PATH`` or ``perfkit_baseline``) makes the run strict for findings
 the file does not list; ``--perfkit-record-baseline`` writes it. Under pytest-xdist the
-workers ship their findings in the test reports and the controller merges them.
+workers ship their findings in the test reports and the controller merges them. Errors
+inside perfkit never change an outcome: they are logged once per process on the
+``perfkit`` logger and counted in the summary.
 
 See docs/testing.md.
 """
@@ -38,6 +42,7 @@ MARKER_HELP = (
     "(see docs/testing.md)"
 )
 _FINDINGS = pytest.StashKey[list[dict[str, Any]]]()
+_ERRORS = pytest.StashKey[list[str]]()
 _PLUGIN_NAME = "perfkit-detection"
 
 
@@ -187,6 +192,7 @@ class PerfkitPlugin:
         self.baseline_keys: set[tuple[str, str, str, str]] = set()
         # Controller side: what every test (local or on a worker) shipped.
         self.findings_by_test: dict[str, list[dict[str, Any]]] = {}
+        self.errors_by_test: dict[str, list[str]] = {}
         self.observed: set[str] = set()
         self.passed: set[str] = set()
         self._perfkit_installed: bool | None = None
@@ -243,20 +249,19 @@ class PerfkitPlugin:
         from perfkit.detection import DetectionOptions, detect
 
         scope = detect(options=DetectionOptions.from_settings(**dict(marker.overrides)))
-        original = _wrap_unittest_method(item, scope)
-        if original is None:
-            scope.__enter__()
+        method = ObservedTestMethod.install(item, scope)
+        entered = method is None and _enter(scope)
         try:
             result = yield
         except BaseException as error:
-            if original is None:
+            if entered:
                 scope.__exit__(type(error), error, error.__traceback__)
             self._remember(item, scope.report)
             raise
         finally:
-            if original is not None:
-                item.obj = original  # type: ignore[attr-defined]
-        if original is None:
+            if method is not None:
+                method.restore()
+        if entered:
             scope.__exit__(None, None, None)
         new = self._remember(item, scope.report)
         if getattr(item, "_excinfo", None):  # a unittest failure already fails the test
@@ -269,9 +274,11 @@ class PerfkitPlugin:
         return result
 
     def _remember(self, item: pytest.Item, report: Any) -> list[dict[str, Any]]:
-        """Ship the body's findings with the test report; return those the baseline lacks."""
+        """Ship the body's findings (and perfkit's own errors) with the test report;
+        return the findings the baseline lacks."""
         shipped = [shipped_finding(finding) for finding in report.findings]
         item.stash[_FINDINGS] = shipped
+        item.stash[_ERRORS] = [shipped_error(error) for error in report.errors]
         return [
             finding
             for finding in shipped
@@ -301,8 +308,9 @@ class PerfkitPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
         if call.when == "call" and _FINDINGS in item.stash:
-            # A plain attribute travels to the xdist controller with the report.
+            # Plain attributes travel to the xdist controller with the report.
             report.perfkit_findings = item.stash[_FINDINGS]
+            report.perfkit_errors = item.stash[_ERRORS]
         return report
 
     # -- controller side: collect, summarise, record -----------------------------------
@@ -317,6 +325,9 @@ class PerfkitPlugin:
             self.passed.add(report.nodeid)
         if shipped:
             self.findings_by_test[report.nodeid] = list(shipped)
+        errors = getattr(report, "perfkit_errors", None)
+        if errors:
+            self.errors_by_test[report.nodeid] = list(errors)
 
     def recorded_entries(self) -> list[Any]:
         from perfkit.contrib.pytest.baseline import BaselineEntry
@@ -352,6 +363,8 @@ class PerfkitPlugin:
                 for finding in findings:
                     write(f"{test}: {finding['message']}")
             write(f"perfkit: {count} finding(s) in {len(self.findings_by_test)} test(s)")
+        if self.errors_by_test:
+            self._summarise_errors(terminalreporter)
         if self.settings.record and self.settings.baseline_path:
             recorded = len(self.recorded_entries())
             write(
@@ -369,6 +382,17 @@ class PerfkitPlugin:
                 "baseline with --perfkit-record-baseline"
             )
 
+    def _summarise_errors(self, terminalreporter: Any) -> None:
+        errors = [error for found in self.errors_by_test.values() for error in found]
+        terminalreporter.section("perfkit errors")
+        for error in sorted(set(errors)):
+            terminalreporter.write_line(f"{error}")
+        terminalreporter.write_line(
+            f"perfkit: {len(errors)} capture error(s) in {len(self.errors_by_test)} test(s): "
+            "those test bodies were not fully observed (no test outcome changed); the "
+            "tracebacks are on the 'perfkit' logger"
+        )
+
 
 def shipped_finding(finding: Any) -> dict[str, Any]:
     """A finding as plain JSON-able data (it crosses from xdist workers to the controller)."""
@@ -384,19 +408,111 @@ def shipped_finding(finding: Any) -> dict[str, Any]:
     }
 
 
-def _wrap_unittest_method(item: pytest.Item, scope: Any) -> Any:
-    """For a ``unittest`` test, observe the test method only (not ``setUp``/``tearDown``):
-    swap ``item.obj`` for a wrapper and return the original; None for other items."""
-    if type(item).__name__ != "TestCaseFunction":
-        return None
-    original = getattr(item, "obj", None)
-    if original is None or inspect.iscoroutinefunction(original):
+def shipped_error(error: BaseException) -> str:
+    """An error inside perfkit, as text that holds no value: its type and where it rose."""
+    from perfkit.capture.call_site import display_path
+
+    where = ""
+    traceback = error.__traceback__
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        where = f" at {display_path(code.co_filename)}:{traceback.tb_lineno} in {code.co_name}"
+        traceback = traceback.tb_next
+    return f"{type(error).__module__}.{type(error).__qualname__}{where}"
+
+
+def _enter(scope: Any) -> bool:
+    """Open ``scope``; False (and the test runs unobserved) if perfkit fails to."""
+    try:
+        scope.__enter__()
+    except Exception as error:
+        from perfkit.capture.errors import log_error
+
+        log_error(error, "the pytest plugin could not start observing a test")
+        scope.report.errors.append(error)
+        return False
+    return True
+
+
+class ObservedTestMethod:
+    """A ``unittest`` test's method run inside the detection scope, and nothing else:
+    not ``setUp``/``tearDown``, not the fixtures ``TransactionTestCase`` loads, not
+    ``setUpTestData``.
+
+    ``unittest`` looks the method up on the test case instance
+    (``getattr(self, self._testMethodName)``), so the wrapper goes there: pytest-django
+    calls the test case itself (``self._testcase(result=self)``), without pytest's own
+    ``runtest``. For pytest's ``runtest``, which puts ``item.obj`` on the instance,
+    ``item.obj`` is the wrapper too. An ``async def`` method gets an ``async def``
+    wrapper, which Django's ``SimpleTestCase`` runs with ``async_to_sync`` as it would
+    the method. Both are put back afterwards, each only while it is still the wrapper.
+    """
+
+    def __init__(self, item: Any, instance: Any, name: str, original: Any, wrapper: Any):
+        self.item = item
+        self.instance = instance
+        self.name = name
+        self.original = original
+        self.wrapper = wrapper
+
+    @classmethod
+    def install(cls, item: pytest.Item, scope: Any) -> ObservedTestMethod | None:
+        """Wrap ``item``'s test method; None when ``item`` is not a ``unittest`` test."""
+        if type(item).__name__ != "TestCaseFunction":
+            return None
+        instance = getattr(item, "instance", None) or getattr(item, "_testcase", None)
+        name = getattr(instance, "_testMethodName", None)
+        original = getattr(item, "obj", None)
+        if instance is None or name is None or original is None:
+            return None
+        wrapper = _observing(original, scope)
+        setattr(instance, name, wrapper)
+        item.obj = wrapper  # type: ignore[attr-defined]
+        return cls(item, instance, name, original, wrapper)
+
+    def restore(self) -> None:
+        if self.item.obj is self.wrapper:
+            self.item.obj = self.original
+        if self.instance.__dict__.get(self.name) is self.wrapper:
+            delattr(self.instance, self.name)
+
+
+def _observing(method: Any, scope: Any) -> Any:
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def observed_coroutine(*args: Any, **kwargs: Any) -> Any:
+            if not _enter(scope):
+                return await method(*args, **kwargs)
+            async with _Entered(scope):
+                return await method(*args, **kwargs)
+
+        return observed_coroutine
+
+    @functools.wraps(method)
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        if not _enter(scope):
+            return method(*args, **kwargs)
+        with _Entered(scope):
+            return method(*args, **kwargs)
+
+    return observed
+
+
+class _Entered:
+    """Exit an already entered ``detect`` scope, as ``with``/``async with`` would."""
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+    def __enter__(self) -> None:
         return None
 
-    @functools.wraps(original)
-    def observed_method(*args: Any, **kwargs: Any) -> Any:
-        with scope:
-            return original(*args, **kwargs)
+    def __exit__(self, *exc_info: Any) -> None:
+        self.scope.__exit__(*exc_info)
 
-    item.obj = observed_method  # type: ignore[attr-defined]
-    return original
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.scope.__aexit__(*exc_info)

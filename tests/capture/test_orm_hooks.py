@@ -1,0 +1,148 @@
+"""The ORM hooks observe without touching: the host's exceptions stay the host's, each
+hook is installed, degraded and restored on its own, and never over someone else's patch."""
+
+from __future__ import annotations
+
+import logging
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.db.models import query_utils
+from django.db.models.fields.related_descriptors import (
+    ForwardManyToOneDescriptor,
+    ReverseOneToOneDescriptor,
+)
+from django.db.models.query import ModelIterable
+
+import perfkit
+from perfkit.capture import capture_queries
+from testproject.school.models import Class
+from tests.capture.test_capture import nothing_installed
+from tests.factories import ClassFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ORIGINAL_ONE_TO_ONE_GET = ReverseOneToOneDescriptor.__dict__["__get__"]
+ORIGINAL_FORWARD_GET = ForwardManyToOneDescriptor.__dict__["__get__"]
+ORIGINAL_ITER = ModelIterable.__dict__["__iter__"]
+
+
+def test_values_rows_with_prefetch_related_are_left_to_django():
+    ClassFactory.create_batch(2)
+    expected = list(Class.objects.prefetch_related("teacher").values("id"))
+
+    with capture_queries() as captured:
+        rows = list(Class.objects.prefetch_related("teacher").values("id"))
+        pairs = list(Class.objects.prefetch_related("teacher").values_list("id", "name"))
+
+    assert rows == expected
+    assert len(pairs) == 2
+    assert captured.errors == []
+
+
+@pytest.fixture
+def one_to_one_calls(monkeypatch):
+    """Count the calls of the reverse one-to-one descriptor perfkit's hook wraps."""
+    calls = []
+
+    def counted(self, instance, cls=None):
+        if instance is not None:  # not User.teacher (the class attribute)
+            calls.append(instance)
+        return ORIGINAL_ONE_TO_ONE_GET(self, instance, cls)
+
+    monkeypatch.setattr(ReverseOneToOneDescriptor, "__get__", counted)
+    return calls
+
+
+@pytest.mark.parametrize("loaded", ["lazily", "select_related"])
+def test_a_missing_reverse_one_to_one_raises_the_hosts_error_once(one_to_one_calls, loaded):
+    user = UserFactory()  # no teacher
+    users = User.objects.select_related("teacher") if loaded == "select_related" else User.objects
+
+    with capture_queries() as captured:
+        fetched = users.get(pk=user.pk)
+        with pytest.raises(User.teacher.RelatedObjectDoesNotExist) as raised:
+            fetched.teacher  # noqa: B018
+
+    assert type(raised.value) is User.teacher.RelatedObjectDoesNotExist
+    assert len(one_to_one_calls) == 1
+    assert captured.errors == []  # the host's exception is not perfkit's error
+
+
+def test_a_moved_django_method_turns_that_hook_off_only_and_is_logged_once(monkeypatch, caplog):
+    # Django moving DeferredAttribute.__get__ to a base class: the hook finds no method.
+    moved = type("DeferredAttribute", (query_utils.DeferredAttribute,), {})
+    monkeypatch.setattr(query_utils, "DeferredAttribute", moved)
+    ClassFactory.create_batch(3)
+
+    with caplog.at_level(logging.ERROR, logger="perfkit"):
+        for _ in range(2):
+            with perfkit.detect() as report:
+                [c.teacher.last_name for c in Class.objects.all()]
+
+    [finding] = report.findings  # the other hooks still observe
+    assert finding.relation == "school.Class.teacher"
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "the ORM hook DeferredAttribute.__get__ is off" in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
+    assert "__get__" not in moved.__dict__
+    assert nothing_installed()
+
+
+def test_a_patch_made_over_a_hook_survives_the_scope_and_is_restored_by_its_owner():
+    ClassFactory.create_batch(3)
+
+    def other_tool(self, instance, cls=None):
+        return ORIGINAL_FORWARD_GET(self, instance, cls)
+
+    with capture_queries():
+        patcher = mock.patch.object(ForwardManyToOneDescriptor, "__get__", other_tool)
+        patcher.start()
+    assert ForwardManyToOneDescriptor.__dict__["__get__"] is other_tool  # not overwritten
+    patcher.stop()  # puts back what it found: perfkit's wrapper, now a pass-through
+    left_behind = ForwardManyToOneDescriptor.__dict__["__get__"]
+    assert left_behind.perfkit_switch.on is False
+
+    with perfkit.detect() as report:  # takes its wrapper back, once
+        [c.teacher.last_name for c in Class.objects.all()]
+    assert [f.count for f in report.findings] == [3]
+    assert nothing_installed()
+
+
+def test_perfkits_wrapper_under_another_patch_never_observes_twice():
+    ClassFactory.create_batch(3)
+    try:
+        with capture_queries():
+            ours = ModelIterable.__dict__["__iter__"]
+
+            def other_tool(self):
+                return ours(self)
+
+            ModelIterable.__iter__ = other_tool  # and never removed by that tool
+        assert ModelIterable.__dict__["__iter__"] is other_tool
+
+        with capture_queries() as captured:
+            list(Class.objects.select_related("teacher"))
+        assert [(load.path, load.instances) for load in captured.eager_loads] == [("teacher", 3)]
+        assert ModelIterable.__dict__["__iter__"] is other_tool
+    finally:
+        ModelIterable.__iter__ = ORIGINAL_ITER
+
+
+def test_a_related_managers_copy_runs_with_its_own_database():
+    # get_or_create()/create() on a related manager go through db_manager(using): the
+    # copy's queryset must use the copy's database, as without perfkit.
+    teacher = ClassFactory().teacher
+    expected = teacher.classes.db_manager("default").get_queryset()._db
+
+    with capture_queries() as captured:
+        copied = teacher.classes.db_manager("default")
+        assert copied.get_queryset()._db == expected == "default"
+        assert copied.count() == 1
+        teacher.classes.get_or_create(name="Homeroom")
+
+    assert captured.errors == []
+    assert [q.relation.label for q in captured.queries if q.statement == "SELECT"] == [
+        "school.Teacher.classes"
+    ] * 2
