@@ -90,13 +90,21 @@ def relation_load(
 
 
 def touch(instance: Any, attribute: str) -> None:
-    """A read of an eagerly loaded relation: mark its eager load used."""
+    """A read of an eagerly loaded relation: mark its eager load used (select_related's
+    are on the instance's batch, prefetch_related's on the instance)."""
     if loading_state.in_prefetch:
         return
     try:
-        marks = instance._state.__dict__.get(EAGER_KEY)
+        state = instance._state.__dict__
     except AttributeError:
         return
+    batch = state.get(BATCH_KEY)
+    if batch is not None and batch.eager:
+        load = batch.eager.get(attribute)
+        if load is not None:
+            load.used = True
+            return
+    marks = state.get(EAGER_KEY)
     if marks:
         load = marks.get(attribute)
         if load is not None:
@@ -305,7 +313,6 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
             return
         batch: Batch | None = None
         selected: Any = False
-        eager: dict[str, EagerLoad] = {}
         try:
             query = self.queryset.query
             origin: RelationLoad | None = query.__dict__.get(RELATION_KEY) or loading_state.loading
@@ -329,11 +336,15 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
                 instance._state.__dict__[BATCH_KEY] = batch
             yield from rows
             return
+        plan: list[_Selected] | None = None
         for instance in original(self):
             batch.rows += 1
             try:
-                instance._state.__dict__[BATCH_KEY] = batch
-                _mark_selected(capture, instance, selected, batch, eager, "")
+                state = instance._state
+                state.__dict__[BATCH_KEY] = batch
+                if plan is None:
+                    plan = _selected_plan(capture, type(instance), selected, batch)
+                _mark_selected(state.fields_cache, plan)
             except Exception as error:
                 capture.fail(error)
             yield instance
@@ -342,56 +353,88 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
     return __iter__
 
 
-def _mark_selected(
-    capture: Any,
-    instance: Any,
-    selected: Any,
-    batch: Batch,
-    eager: dict[str, EagerLoad],
-    prefix: str,
-    depth: int = 0,
-) -> None:
-    """Remember which ``select_related`` paths filled ``instance`` and its related objects."""
+class _Selected:
+    """One ``select_related`` step of a queryset: the relation's name, its eager load
+    (None for a bare ``select_related()``), the batch its objects share, and the steps
+    below it."""
+
+    __slots__ = ("batch", "load", "name", "steps")
+
+    def __init__(self, name: str, load: EagerLoad | None, batch: Batch) -> None:
+        self.name = name
+        self.load = load
+        self.batch = batch
+        self.steps: list[_Selected] = []
+
+
+def _selected_plan(
+    capture: Any, model: Any, selected: Any, batch: Batch, prefix: str = "", depth: int = 0
+) -> list[_Selected]:
+    """The steps of ``select_related`` (a dict of dicts, or True for every non-null
+    foreign key), built once per queryset: rows then cost a few dictionary lookups."""
     if depth > 8:
-        return
-    cache = instance._state.fields_cache
-    names = selected.items() if isinstance(selected, dict) else [(name, True) for name in cache]
+        return []
+    if selected is True:
+        names = [
+            (field.name, True)
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.many_to_one and not field.null
+        ]
+    else:
+        names = list(selected.items())
+    steps = []
     for name, nested in names:
-        child = cache.get(name, _MISSING)
+        path = f"{prefix}__{name}" if prefix else name
+        load = None
+        if selected is not True:
+            if not batch.eager:
+                batch.eager = {}
+            load = batch.eager[name] = EagerLoad(
+                "select_related", path, model_label(model, name), capture.call_site()
+            )
+            capture.add_eager_load(load)
+        # Objects reached through one select_related step share a batch: one object per
+        # row of the parent batch, as if each came alone from a row of it.
+        child_path = f"{batch.path}__{name}" if batch.path else name
+        child_batch = Batch(batch, child_path, batch.joinable)
+        child_batch.rows = 1
+        step = _Selected(name, load, child_batch)
+        related = getattr(_field_or_none(model, name), "related_model", None)
+        if nested and related is not None:
+            step.steps = _selected_plan(
+                capture, related, True if selected is True else nested, child_batch, path, depth + 1
+            )
+        steps.append(step)
+    return steps
+
+
+def _field_or_none(model: Any, name: str) -> Any:
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # FieldDoesNotExist, or a reverse relation by another name
+        return None
+
+
+def _mark_selected(cache: dict[str, Any], steps: list[_Selected]) -> None:
+    """Count what ``select_related`` filled on one row, and give the objects it brought
+    their batch (once: an object the queryset already knew keeps its own)."""
+    for step in steps:
+        child = cache.get(step.name, _MISSING)
         if child is _MISSING:
             continue
-        path = f"{prefix}__{name}" if prefix else name
-        if isinstance(selected, dict):
-            load = eager.get(path)
-            if load is None:
-                load = eager[path] = EagerLoad(
-                    "select_related",
-                    path,
-                    model_label(type(instance), name),
-                    capture.call_site(),
-                )
-                capture.add_eager_load(load)
-            load.instances += 1
-            instance._state.__dict__.setdefault(EAGER_KEY, {})[name] = load
-        if child is None or not hasattr(child, "_state"):
+        if step.load is not None:
+            step.load.instances += 1
+        if child is None:
             continue
-        child_state = child._state.__dict__
-        if BATCH_KEY in child_state:
+        try:
+            state = child._state
+        except AttributeError:
+            continue
+        if BATCH_KEY in state.__dict__:
             continue  # an object this queryset already knew (e.g. a reverse manager's owner)
-        full_path = f"{batch.path}__{path}" if batch.path else path
-        child_batch = Batch(batch, full_path, batch.joinable)
-        child_batch.rows = 1
-        child_state[BATCH_KEY] = child_batch
-        if nested and (isinstance(nested, dict) or not isinstance(selected, dict)):
-            _mark_selected(
-                capture,
-                child,
-                nested if isinstance(selected, dict) else True,
-                child_batch,
-                eager,
-                path,
-                depth + 1,
-            )
+        state.__dict__[BATCH_KEY] = step.batch
+        if step.steps:
+            _mark_selected(state.fields_cache, step.steps)
 
 
 def _execute_sql(original: Any, switch: Switch) -> Any:
@@ -507,6 +550,10 @@ class Hook:
     installed_on: Any = None
     original: Any = None
     wrapper: Any = None
+    # The wrapper last made, and for which original: a scope per request installs and
+    # removes the hooks every time, so the wrapper is built once and reused.
+    made_for: Any = None
+    made: Any = None
 
     def install(self) -> None:
         owner = self.owner()
@@ -519,10 +566,15 @@ class Hook:
             switch.on = True
             self.installed_on, self.original, self.wrapper = owner, current.__wrapped__, current
             return
-        switch = Switch()
-        wrapper = self.make(current, switch)
-        wrapper.perfkit_hook = self.name
-        wrapper.perfkit_switch = switch
+        if self.made is not None and self.made_for is current:
+            wrapper = self.made
+            wrapper.perfkit_switch.on = True
+        else:
+            switch = Switch()
+            wrapper = self.make(current, switch)
+            wrapper.perfkit_hook = self.name
+            wrapper.perfkit_switch = switch
+            self.made_for, self.made = current, wrapper
         setattr(owner, self.attribute, wrapper)
         self.installed_on, self.original, self.wrapper = owner, current, wrapper
 

@@ -213,7 +213,8 @@ def install_recorder(connection: BaseDatabaseWrapper) -> None:
 
 
 def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    install_recorder(connection)
+    if _active_scopes:
+        install_recorder(connection)
 
 
 def _activate() -> None:
@@ -224,6 +225,8 @@ def _activate() -> None:
             from perfkit.capture import orm
 
             orm.install()
+            # Connected once and left connected (it does nothing while no scope is
+            # active): connecting costs more than a request's whole capture.
             connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
     # Only the connections this thread already has: creating the others would initialise
     # aliases the host never used (and the code under test may check that it did not).
@@ -240,7 +243,6 @@ def _deactivate() -> None:
         from perfkit.capture import orm
 
         orm.uninstall()
-        connection_created.disconnect(dispatch_uid="perfkit-capture")
         for connection in list(_wrapped_connections):
             with suppress(ValueError):
                 connection.execute_wrappers.remove(record_query)
