@@ -56,7 +56,7 @@ def test_forward_then_backward_visits_every_row_once_in_order(
 
     forward, backward = walk(Paginator, queryset, page_size)
 
-    terms = Paginator().get_terms(queryset, None, None)
+    terms = Paginator().get_terms(None, queryset, None)
     expected = list(
         queryset.order_by(*(term.order_by() for term in terms)).values_list("pk", flat=True)
     )
