@@ -11,6 +11,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
 from django.db.models import Model, QuerySet
 from rest_framework.generics import GenericAPIView
 
@@ -104,7 +105,7 @@ def cursor_ordering(
         try:
             entry = parse_entry(item, nulls, owner)
             resolved = resolve_path(queryset, entry.path, owner)
-            terms.append(keyset_term(entry, resolved, queryset))
+            terms.append(keyset_term(entry, resolved, connections[queryset.db]))
         except PaginatorMisconfigured as error:
             if not _may_come_from_get_queryset(view, error, item):
                 yield Error(str(error), obj=label, id=ORDERING_PROBLEMS[type(error)])
@@ -151,7 +152,8 @@ def _ordering_filter_choices(
     for choice in dict.fromkeys(c for c in choices if isinstance(c, str) and c != "__all__"):
         try:
             entry = parse_entry(choice, {}, owner)
-            keyset_term(entry, resolve_path(queryset, entry.path, owner), queryset)
+            resolved = resolve_path(queryset, entry.path, owner)
+            keyset_term(entry, resolved, connections[queryset.db])
         except PaginatorMisconfigured as error:
             if not _may_come_from_get_queryset(view, error, choice):
                 yield Error(

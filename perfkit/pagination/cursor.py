@@ -210,22 +210,24 @@ class CursorPagination(PagedByLinks):
         self, request: Request | None, queryset: QuerySet[Any], view: Any
     ) -> list[KeysetTerm]:
         """The keyset terms: the ordering, then the pk as a tie-breaker."""
-        terms = [
-            self.term_for(item, queryset) for item in self.get_ordering(request, queryset, view)
-        ]
+        owner = type(self).__name__
+        nulls = declared_nulls(self.nulls, owner)
+        connection = connections[queryset.db]
+
+        def term_for(item: str | OrderBy) -> KeysetTerm:
+            entry = parse_entry(item, nulls, owner)
+            resolved = resolve_path(queryset, entry.path, owner, connection.vendor)
+            return keyset_term(entry, resolved, connection)
+
+        terms = [term_for(item) for item in self.get_ordering(request, queryset, view)]
         model = queryset.model
         pk_names = {"pk", model._meta.pk.name} if model._meta.pk else {"pk"}
         # A grouped values() queryset has no pk per row: its ordering must be unique.
         grouped = queryset.query.group_by is not None and queryset.query.values_select
         if not grouped and (not terms or terms[-1].path not in pk_names):
             descending = terms[0].descending if terms else False
-            terms.append(self.term_for("-pk" if descending else "pk", queryset))
+            terms.append(term_for("-pk" if descending else "pk"))
         return terms
-
-    def term_for(self, item: str | OrderBy, queryset: QuerySet[Any]) -> KeysetTerm:
-        owner = type(self).__name__
-        entry = parse_entry(item, declared_nulls(self.nulls, owner), owner)
-        return keyset_term(entry, resolve_path(queryset, entry.path, owner), queryset)
 
 
 def strip_aliases(row: Any, count: int) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -77,11 +78,13 @@ def parse_entry(item: Any, nulls: Mapping[str, bool], owner: str) -> OrderingEnt
     return OrderingEntry(path, descending, nulls.get(path, nulls_first))
 
 
-def resolve_path(queryset: QuerySet[Any], path: str, owner: str) -> ResolvedPath:
-    """The field ``path`` reaches on ``queryset``, refusing unknown fields, multi-valued
-    relations and paths that end where no column is."""
+def resolve_path(
+    queryset: QuerySet[Any], path: str, owner: str, vendor: str | None = None
+) -> ResolvedPath:
+    """The field ``path`` reaches on ``queryset`` (read from the database ``vendor``,
+    by default the queryset's), refusing unknown fields, multi-valued relations and
+    paths that end where no column is."""
     query = queryset.query
-    connection = connections[queryset.db]
     if path in query.annotations:
         expression = query.annotations[path]
         try:
@@ -90,7 +93,8 @@ def resolve_path(queryset: QuerySet[Any], path: str, owner: str) -> ResolvedPath
             raise UnusableOrderingEntry(
                 f"{owner} cannot page by annotation {path!r}: {error} Give it an output_field."
             ) from error
-        return ResolvedPath(field, can_be_null(expression, query, connection.vendor), True)
+        vendor = vendor or connections[queryset.db].vendor
+        return ResolvedPath(field, can_be_null(expression, query, vendor), True)
     model: Any = queryset.model
     parts = path.split("__")
     nullable = False
@@ -135,11 +139,11 @@ def resolve_path(queryset: QuerySet[Any], path: str, owner: str) -> ResolvedPath
 
 
 def keyset_term(
-    entry: OrderingEntry, resolved: ResolvedPath, queryset: QuerySet[Any]
+    entry: OrderingEntry, resolved: ResolvedPath, connection: BaseDatabaseWrapper
 ) -> KeysetTerm:
-    """The keyset term for ``entry``. An undeclared nullable term (system check
-    ``perfkit.E401``) gets PostgreSQL's default placement, written out so every
-    database agrees."""
+    """The keyset term for ``entry`` on the database of ``connection``. An undeclared
+    nullable term (system check ``perfkit.E401``) gets PostgreSQL's default placement,
+    written out so every database agrees."""
     nulls_first = entry.nulls_first
     if nulls_first is None and resolved.nullable:
         nulls_first = entry.descending
@@ -147,7 +151,7 @@ def keyset_term(
     kind = value_kind(
         resolved.field,
         nulls_first is not None,
-        connections[queryset.db],
+        connection,
         resolved.computed,
         label,
     )
