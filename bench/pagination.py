@@ -12,6 +12,10 @@ the median of --repeat runs of "paginate and fetch the page" (ms). Then the same
 mixed-direction ordering (-created_at, status) served by an index on
 (created_at DESC, status, id DESC): perfkit's cursor (an OR-chain) against hand-written
 OR-chain SQL with and without the bound on the leading column.
+
+Before anything is timed, --warmup rounds (default 1) run every contender at every page
+once, untimed: the table and index pages, the count cache and Python's imports are then
+as warm for the first contender as for the last.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ PAGES = (1, 1_000, 10_000)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed rounds over every contender first"
+    )
     arguments = parser.parse_args()
     setup_django()
     require_vendor("postgresql")
@@ -77,6 +84,12 @@ def main() -> None:
         row = mixed.values_list("created_at", "status", "id")[(page - 1) * PAGE_SIZE - 1]
         return row[0], row[1], row[2]
 
+    def binding_of(paginator_class: type[perfkit.CursorPagination]) -> tokens.Binding:
+        """What the paginator binds its cursors to (its first page sets it)."""
+        paginator = paginator_class()
+        paginator.paginate_queryset(queryset, request())
+        return paginator.binding
+
     class MixedCursor(perfkit.CursorPagination):
         ordering = ["-created_at", "status"]
         page_size = PAGE_SIZE
@@ -86,8 +99,8 @@ def main() -> None:
         after = mixed_position(page)
         params = {}
         if after is not None:
-            signature = ("-created_at", "status", "-pk")
-            params["cursor"] = tokens.encode(tokens.Position(after, False), signature)
+            start = tokens.Position(after, False)
+            params["cursor"] = tokens.encode(start, binding_of(MixedCursor))
         return lambda: paginator.paginate_queryset(queryset, request(**params))
 
     def raw_mixed_keyset(bounded: bool) -> Any:
@@ -132,8 +145,8 @@ def main() -> None:
         after = position(page)
         params = {}
         if after is not None:
-            signature = ("-created_at", "-pk")
-            params["cursor"] = tokens.encode(tokens.Position(after, False), signature)
+            start = tokens.Position(after, False)
+            params["cursor"] = tokens.encode(start, binding_of(Cursor))
         return lambda: paginator.paginate_queryset(queryset, request(**params))
 
     def drf_cursor(page: int) -> Any:
@@ -204,9 +217,14 @@ def main() -> None:
         "raw OR-chain SQL, unbounded": raw_mixed_keyset(bounded=False),
     }
     cache.clear()
+    runs = {name: [make(page) for page in PAGES] for name, make in contenders.items()}
+    for _ in range(arguments.warmup):
+        for functions in runs.values():
+            for function in functions:
+                function()
     rows = []
-    for name, make in contenders.items():
-        timings = [median_ms(make(page), arguments.repeat) for page in PAGES]
+    for name, functions in runs.items():
+        timings = [median_ms(function, arguments.repeat) for function in functions]
         rows.append([name, *(round(ms, 2) for ms in timings)])
 
     by_name = {row[0]: row[1:] for row in rows}

@@ -11,24 +11,31 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from perfkit.pagination.errors import positive_int
+from perfkit.pagination.errors import MAX_DIGITS
 
 
 class PagedByLinks(BasePagination):
     """Page size from ``page_size`` (or DRF's ``PAGE_SIZE``), optionally from a query
-    parameter capped at ``max_page_size``; a malformed value is a 4xx."""
+    parameter capped at ``max_page_size``. As in DRF, a page size that is not a positive
+    whole number (``0``, ``-5``, ``abc``) falls back to the default."""
 
     page_size: int | None = None
     page_size_query_param: str | None = None
     page_size_query_description = _("Number of results to return per page.")
     max_page_size: int | None = None
-    template = "rest_framework/pagination/previous_and_next.html"
+    template: str | None = "rest_framework/pagination/previous_and_next.html"
 
     def get_page_size(self, request: Request) -> int | None:
         default = self.page_size if self.page_size is not None else api_settings.PAGE_SIZE
         if self.page_size_query_param and self.page_size_query_param in request.query_params:
-            size = positive_int(request.query_params[self.page_size_query_param], "page size")
-            return min(size, self.max_page_size) if self.max_page_size else size
+            raw = str(request.query_params[self.page_size_query_param]).strip()
+            digits = raw.isascii() and raw.isdigit()
+            if digits and len(raw) > MAX_DIGITS:
+                if self.max_page_size:  # more than any LIMIT takes: capped, as DRF caps
+                    return self.max_page_size
+            elif digits and int(raw) > 0:
+                size = int(raw)
+                return min(size, self.max_page_size) if self.max_page_size else size
         return default if default is None else int(default)
 
     def get_next_link(self) -> str | None:
@@ -44,7 +51,7 @@ class PagedByLinks(BasePagination):
             query_parameter(
                 self.page_size_query_param,
                 self.page_size_query_description,
-                {"type": "integer", "minimum": 1},
+                {"type": "integer"},
             )
         ]
 
@@ -52,6 +59,8 @@ class PagedByLinks(BasePagination):
         return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link()}
 
     def to_html(self) -> str:
+        if self.template is None:
+            raise NotImplementedError(f"{type(self).__name__} has no template to render.")
         return loader.get_template(self.template).render(self.get_html_context())
 
 
@@ -67,12 +76,22 @@ def query_parameter(name: str, description: Any, schema: dict[str, Any]) -> dict
 
 
 def linked_page_schema(
-    results: dict[str, Any], required: list[str], **properties: dict[str, Any]
+    results: dict[str, Any],
+    required: list[str],
+    next_example: str,
+    previous_example: str,
+    **properties: dict[str, Any],
 ) -> dict[str, Any]:
-    """The OpenAPI schema of a page: ``next``/``previous`` links, ``results`` and more."""
+    """The OpenAPI schema of a page: ``next``/``previous`` links (with examples, as DRF
+    gives them), ``results`` and more."""
     link = {"type": "string", "nullable": True, "format": "uri"}
     return {
         "type": "object",
         "required": [*required, "results"],
-        "properties": {**properties, "next": link, "previous": link, "results": results},
+        "properties": {
+            **properties,
+            "next": {**link, "example": next_example},
+            "previous": {**link, "example": previous_example},
+            "results": results,
+        },
     }

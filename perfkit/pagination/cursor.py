@@ -2,7 +2,8 @@
 
 Unlike DRF's, it filters on every ordering term (not only the first) and never falls back
 to OFFSET; NULLs are placed as declared instead of being dropped; the cursor is signed,
-typed and bound to its ordering; bad cursors get a 4xx, never a 500.
+typed and bound to the view's model and ordering, and each of its values is checked
+against its term's field; bad cursors get a 4xx, never a 500.
 """
 
 from __future__ import annotations
@@ -10,21 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable
 from django.utils.translation import gettext_lazy as _
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from perfkit.pagination import tokens
 from perfkit.pagination.base import PagedByLinks, linked_page_schema, query_parameter
-from perfkit.pagination.errors import InvalidPagination
+from perfkit.pagination.errors import InvalidPagination, PaginatorMisconfigured
 from perfkit.pagination.keyset import KeysetTerm, can_compare_rows, or_chain, row_comparison
+from perfkit.pagination.terms import declared_nulls, keyset_term, parse_entry, resolve_path
 
 ALIAS = "_perfkit_keyset_{}"
 
@@ -36,8 +37,8 @@ class CursorPagination(PagedByLinks):
 
     ``nulls`` declares where a nullable ordering term's NULLs go, e.g.
     ``nulls = {"check_in_time": "last"}`` (or use ``F("check_in_time").asc(nulls_last=True)``
-    in ``ordering``); an undeclared nullable term is reported by system check
-    ``perfkit.E401``.
+    in ``ordering``); an undeclared nullable term (a field, or an annotation with a
+    nullable source) is reported by system check ``perfkit.E401``.
     """
 
     cursor_query_param = "cursor"
@@ -50,18 +51,25 @@ class CursorPagination(PagedByLinks):
     def paginate_queryset(  # type: ignore[override]  # querysets only, not sequences
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
+        self.request = request
         size = self.get_page_size(request)
         if not size:
             return None
+        if not isinstance(queryset, QuerySet):
+            raise TypeError(
+                f"{type(self).__name__} pages a Django QuerySet (it filters and orders in "
+                f"SQL), not a {type(queryset).__name__}."
+            )
         if queryset._iterable_class not in (ModelIterable, ValuesIterable, ValuesListIterable):
-            raise ImproperlyConfigured(
+            raise PaginatorMisconfigured(
                 f"{type(self).__name__} pages model instances, values() dicts or "
                 "values_list() tuples; not flat or named values_list() rows."
             )
-        self.request = request
         self.base_url = request.build_absolute_uri()
-        self.terms = self.get_terms(queryset, request, view)
-        self.signature = tuple(term.label for term in self.terms)
+        self.terms = self.get_terms(request, queryset, view)
+        self.binding = tokens.Binding(
+            queryset.model._meta.label_lower, tuple(term.label for term in self.terms)
+        )
         position = self.decode_cursor(request)
         reverse = position is not None and position.reverse
         walk = [term.reversed() for term in self.terms] if reverse else self.terms
@@ -75,7 +83,7 @@ class CursorPagination(PagedByLinks):
             if reader is None
         }
         queryset = queryset.annotate(**aliases).order_by(*(term.order_by() for term in walk))
-        if position is not None:
+        if position is not None and position.values:
             vendor = connections[queryset.db].vendor
             build = row_comparison if can_compare_rows(walk, vendor) else or_chain
             queryset = queryset.filter(build(walk, position.values))
@@ -84,15 +92,19 @@ class CursorPagination(PagedByLinks):
         rows = rows[:size]
         positions = [self.position_of(row) for row in rows]
         rows = [strip_aliases(row, len(aliases)) for row in rows] if aliases else rows
+        # A position with no values starts from the far end: backward, the last page.
+        from_a_row = position is not None and bool(position.values)
         if reverse:
             rows.reverse()
             positions.reverse()
-            self.has_previous, self.has_next = more, True
+            self.has_previous, self.has_next = more, from_a_row
         else:
-            self.has_previous, self.has_next = position is not None, more
+            self.has_previous, self.has_next = from_a_row, more
         self.first_position = positions[0] if positions else None
         self.last_position = positions[-1] if positions else None
-        self.display_page_controls = self.has_next or self.has_previous
+        self.display_page_controls = self.template is not None and (
+            self.has_next or self.has_previous
+        )
         self.page_rows = rows
         return rows
 
@@ -102,7 +114,14 @@ class CursorPagination(PagedByLinks):
         )
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return linked_page_schema(schema, [])
+        # DRF's examples, its stray quote included, so that schemas stay identical.
+        example = "http://api.example.org/accounts/?{}={}"
+        return linked_page_schema(
+            schema,
+            [],
+            next_example=example.format(self.cursor_query_param, 'cD00ODY%3D"'),
+            previous_example=example.format(self.cursor_query_param, "cj0xJnA9NDg3"),
+        )
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         cursor = query_parameter(
@@ -112,17 +131,34 @@ class CursorPagination(PagedByLinks):
 
     # -- links -------------------------------------------------------------------------
     def get_next_link(self) -> str | None:
-        if not self.has_next or self.last_position is None:
+        if not self.has_next:
             return None
+        if self.last_position is None:  # an empty page walking backward: none before it
+            return self.first_page_link()
         return self.link(tokens.Position(self.last_position, reverse=False))
 
     def get_previous_link(self) -> str | None:
-        if not self.has_previous or self.first_position is None:
+        if not self.has_previous:
             return None
+        if self.first_position is None:  # an empty page after a cursor: back to the last
+            return self.link(tokens.Position((), reverse=True))
         return self.link(tokens.Position(self.first_position, reverse=True))
 
     def link(self, position: tokens.Position) -> str:
-        token = tokens.encode(position, self.signature)
+        for term, value in zip(self.terms, position.values, strict=False):
+            if term.kind is not None and not term.kind.accepts(value):
+                # perfkit read the term's type wrong (a NULL in a column the model says
+                # is NOT NULL, say): a cursor the next request would refuse.
+                hint = (
+                    f'declare where its NULLs go: nulls = {{"{term.path}": "last"}} (or "first")'
+                    if value is None
+                    else "give the annotation the output_field its values have"
+                )
+                raise PaginatorMisconfigured(
+                    f"{type(self).__name__}: a row's {term.label!r} is {value!r}, which "
+                    f"its field's type does not allow, so no cursor can hold it; {hint}."
+                )
+        token = tokens.encode(position, self.binding)
         return str(replace_query_param(self.base_url, self.cursor_query_param, token))
 
     def first_page_link(self) -> str:
@@ -134,9 +170,13 @@ class CursorPagination(PagedByLinks):
         if token is None:
             return None
         try:
-            return tokens.decode(token, self.signature)
+            position = tokens.decode(token, self.binding)
+            for term, value in zip(self.terms, position.values, strict=False):
+                if term.kind is not None:
+                    term.kind.check(value, term.label)
         except tokens.InvalidCursor as error:
             raise InvalidPagination(f"{self.invalid_cursor_message}: {error}.") from error
+        return position
 
     def position_of(self, row: Any) -> tuple[Any, ...]:
         """The ordering values of ``row``, as fetched (aliases not yet stripped)."""
@@ -148,52 +188,46 @@ class CursorPagination(PagedByLinks):
         return tuple(getattr(row, name) for name in names)
 
     # -- the ordering ------------------------------------------------------------------
-    def get_ordering(self, queryset: QuerySet[Any], request: Request, view: Any) -> list[Any]:
-        """The ordering to paginate by: an OrderingFilter's choice when the view has one,
-        else ``self.ordering``."""
-        for backend in getattr(view, "filter_backends", None) or ():
-            if isinstance(backend, type) and issubclass(backend, OrderingFilter):
-                chosen = backend().get_ordering(request, queryset, view)
-                if chosen:
-                    return list(chosen)
-        ordering = self.ordering
-        if ordering is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs an `ordering`.")
-        return [ordering] if isinstance(ordering, str | OrderBy) else list(ordering)
-
-    def get_terms(self, queryset: QuerySet[Any], request: Request, view: Any) -> list[KeysetTerm]:
-        terms = [
-            self.term_for(item, queryset) for item in self.get_ordering(queryset, request, view)
+    def get_ordering(self, request: Request | None, queryset: Any, view: Any) -> tuple[Any, ...]:
+        """The ordering to paginate by, as DRF's cursor chooses it: the first of the
+        view's filter backends that has ``get_ordering`` (an ``OrderingFilter``) when it
+        picks one, else ``self.ordering``."""
+        ordering: Any = self.ordering
+        backends = [
+            backend
+            for backend in getattr(view, "filter_backends", None) or ()
+            if hasattr(backend, "get_ordering")
         ]
+        if backends:
+            chosen = backends[0]().get_ordering(request, queryset, view)
+            if chosen:
+                ordering = chosen
+        if ordering is None:
+            raise PaginatorMisconfigured(f"{type(self).__name__} needs an `ordering`.")
+        return (ordering,) if isinstance(ordering, str | OrderBy) else tuple(ordering)
+
+    def get_terms(
+        self, request: Request | None, queryset: QuerySet[Any], view: Any
+    ) -> list[KeysetTerm]:
+        """The keyset terms: the ordering, then the pk as a tie-breaker."""
+        owner = type(self).__name__
+        nulls = declared_nulls(self.nulls, owner)
+        connection = connections[queryset.db]
+
+        def term_for(item: str | OrderBy) -> KeysetTerm:
+            entry = parse_entry(item, nulls, owner)
+            resolved = resolve_path(queryset, entry.path, owner, connection.vendor)
+            return keyset_term(entry, resolved, connection)
+
+        terms = [term_for(item) for item in self.get_ordering(request, queryset, view)]
         model = queryset.model
         pk_names = {"pk", model._meta.pk.name} if model._meta.pk else {"pk"}
         # A grouped values() queryset has no pk per row: its ordering must be unique.
         grouped = queryset.query.group_by is not None and queryset.query.values_select
         if not grouped and (not terms or terms[-1].path not in pk_names):
-            terms.append(KeysetTerm("pk", descending=terms[0].descending if terms else False))
+            descending = terms[0].descending if terms else False
+            terms.append(term_for("-pk" if descending else "pk"))
         return terms
-
-    def term_for(self, item: str | OrderBy, queryset: QuerySet[Any]) -> KeysetTerm:
-        nulls_first: bool | None
-        if isinstance(item, str):
-            descending = item.startswith("-")
-            path = item.lstrip("-")
-            nulls_first = None
-        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
-            path, descending = str(item.expression.name), item.descending  # type: ignore[attr-defined]
-            nulls_first = True if item.nulls_first else False if item.nulls_last else None
-        else:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}.ordering entries must be field names or "
-                f"F(...).asc()/desc(), got {item!r}."
-            )
-        declared = self.nulls.get(path)
-        if declared is not None:
-            nulls_first = declared == "first"
-        if nulls_first is None and term_is_nullable(queryset.model, path, queryset):
-            # Undeclared (system check perfkit.E401): PostgreSQL's default placement.
-            nulls_first = descending
-        return KeysetTerm(path, descending, nulls_first)
 
 
 def strip_aliases(row: Any, count: int) -> Any:
@@ -225,22 +259,3 @@ def direct_attname(path: str, queryset: QuerySet[Any]) -> str | None:
     if not field.concrete or field.many_to_many:
         return None
     return str(field.attname)
-
-
-def term_is_nullable(model: type[Model], path: str, queryset: QuerySet[Any] | None = None) -> bool:
-    """Whether ordering term ``path`` can be NULL: a nullable field, or a field reached
-    through a nullable relation. Annotations count as not nullable unless declared."""
-    if queryset is not None and path in queryset.query.annotations:
-        return False
-    if path == "pk":
-        return False
-    current: Any = model
-    for part in path.split("__"):
-        try:
-            field = current._meta.get_field(part)
-        except (FieldDoesNotExist, AttributeError):
-            return False
-        if getattr(field, "null", False) or (field.is_relation and not field.concrete):
-            return True
-        current = field.related_model
-    return False

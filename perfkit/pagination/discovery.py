@@ -1,4 +1,4 @@
-"""Find the project's DRF views that paginate with perfkit's cursor paginator."""
+"""Find the project's DRF views that paginate with perfkit's paginators."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from perfkit.pagination.base import PagedByLinks
 from perfkit.pagination.cursor import CursorPagination
 
 
@@ -29,6 +30,17 @@ def paginated_views(urlconf: str | None = None) -> Iterator[PaginatedView]:
     ``CursorPagination`` and declares a ``queryset`` (views building their queryset only
     in ``get_queryset()`` have no model to check without a request, and are skipped).
     perfaudit's ordering check calls this when DRF is installed."""
+    for view, paginator, route in views_paginated_by_perfkit(urlconf):
+        queryset = getattr(view, "queryset", None)
+        if issubclass(paginator, CursorPagination) and queryset is not None:
+            yield PaginatedView(view, paginator, queryset.model, route)
+
+
+def views_paginated_by_perfkit(
+    urlconf: str | None = None,
+) -> Iterator[tuple[type[Any], type[PagedByLinks], str]]:
+    """(view class, paginator class, route) for every view reachable from the URLconf
+    whose ``pagination_class`` is one of perfkit's paginators (or a subclass)."""
     if urlconf is None and not getattr(settings, "ROOT_URLCONF", None):
         return  # a project without URLs (e.g. a settings module for scripts) has no views
     seen: set[type[Any]] = set()
@@ -38,13 +50,8 @@ def paginated_views(urlconf: str | None = None) -> Iterator[PaginatedView]:
             continue
         seen.add(view)
         paginator = getattr(view, "pagination_class", None)
-        queryset = getattr(view, "queryset", None)
-        if (
-            isinstance(paginator, type)
-            and issubclass(paginator, CursorPagination)
-            and queryset is not None
-        ):
-            yield PaginatedView(view, paginator, queryset.model, route)
+        if isinstance(paginator, type) and issubclass(paginator, PagedByLinks):
+            yield view, paginator, route
 
 
 def _walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:

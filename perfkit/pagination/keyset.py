@@ -11,23 +11,28 @@ the position instead of scanning from the start of the index.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Expression, F, Q, Value
 from django.db.models.expressions import OrderBy
 
+if TYPE_CHECKING:
+    from perfkit.pagination.term_values import ValueKind
+
 
 @dataclass(frozen=True)
 class KeysetTerm:
-    """One ordering term: a field path or annotation name, its direction, and where its
-    NULLs go (``None`` for a term that cannot be NULL)."""
+    """One ordering term: a field path or annotation name, its direction, where its
+    NULLs go (``None`` for a term that cannot be NULL), and the kind of value it holds
+    (what a cursor may carry for it; see :mod:`perfkit.pagination.terms`)."""
 
     path: str
     descending: bool = False
     nulls_first: bool | None = None
+    kind: ValueKind | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:

@@ -1,10 +1,13 @@
 """The cursor token: a position in an ordering, typed, versioned, signed and URL-safe.
 
 A token holds the ordering values of one row (the last of a page going forward, the
-first going backward), whether to walk backward, and a digest of the ordering it was
-made for. It is signed with :mod:`django.core.signing` (so it cannot be forged or
-edited) and URL-safe. Values keep their types: aware datetimes with their offset and
-microseconds, dates, times, Decimal, UUID.
+first going backward), whether to walk backward, and a digest of what it was made for:
+the model and the ordering (a :class:`Binding`). An empty position means "from the far
+end": walking backward from it gives the last page. It is signed with
+:mod:`django.core.signing` (so it cannot be forged or edited) and URL-safe. Values keep
+their types: aware datetimes with their offset and microseconds, dates, times,
+durations, Decimal, UUID. Whether a value suits its term's field is checked apart
+(:mod:`perfkit.pagination.term_values`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from django.core import signing
 
-VERSION = 1
+VERSION = 2  # 2: bound to the model as well as the ordering
 SALT = "perfkit.pagination.cursor"
 
 
@@ -28,36 +31,46 @@ class InvalidCursor(ValueError):
 
 @dataclass(frozen=True)
 class Position:
+    """The ordering values of a row, or ``()``: from the far end of the ordering."""
+
     values: tuple[Any, ...]
     reverse: bool
 
 
-def ordering_digest(ordering: tuple[str, ...]) -> str:
-    """A short digest binding a token to the ordering it was made for."""
-    return hashlib.sha256("|".join(ordering).encode()).hexdigest()[:12]
+@dataclass(frozen=True)
+class Binding:
+    """What a cursor is valid for: the model it pages (``app_label.model``) and the
+    labels of its ordering terms. A cursor made for another binding is refused."""
+
+    model: str
+    ordering: tuple[str, ...]
+
+    def digest(self) -> str:
+        text = "|".join((self.model, *self.ordering))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def encode(position: Position, ordering: tuple[str, ...]) -> str:
+def encode(position: Position, binding: Binding) -> str:
     payload = {
         "v": VERSION,
-        "o": ordering_digest(ordering),
+        "o": binding.digest(),
         "r": int(position.reverse),
         "p": [_pack(value) for value in position.values],
     }
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
-def decode(token: str, ordering: tuple[str, ...]) -> Position:
+def decode(token: str, binding: Binding) -> Position:
     try:
         payload = signing.loads(token, salt=SALT)
     except (signing.BadSignature, ValueError, TypeError, OverflowError) as error:
         raise InvalidCursor("the cursor is malformed or was tampered with") from error
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise InvalidCursor("the cursor is from another version")
-    if payload.get("o") != ordering_digest(ordering):
-        raise InvalidCursor("the cursor was made for another ordering")
+    if payload.get("o") != binding.digest():
+        raise InvalidCursor("the cursor was made for another view or ordering")
     values = payload.get("p")
-    if not isinstance(values, list) or len(values) != len(ordering):
+    if not isinstance(values, list) or len(values) not in (0, len(binding.ordering)):
         raise InvalidCursor("the cursor does not match the ordering")
     return Position(tuple(_unpack(value) for value in values), bool(payload.get("r")))
 
@@ -78,6 +91,8 @@ def _pack(value: Any) -> Any:
         return {"dec": str(value)}
     if isinstance(value, uuid.UUID):
         return {"uuid": value.hex}
+    if isinstance(value, datetime.timedelta):
+        return {"td": str(_microseconds(value))}
     raise TypeError(f"cannot put a {type(value).__name__} in a cursor")
 
 
@@ -88,7 +103,12 @@ _UNPACKERS: dict[str, Any] = {
     "t": datetime.time.fromisoformat,
     "dec": decimal.Decimal,
     "uuid": uuid.UUID,
+    "td": lambda text: datetime.timedelta(microseconds=int(text)),
 }
+
+
+def _microseconds(value: datetime.timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
 
 
 def _unpack(value: Any) -> Any:
@@ -100,6 +120,6 @@ def _unpack(value: Any) -> Any:
         if unpack is not None and isinstance(text, str):
             try:
                 return unpack(text)
-            except (ValueError, decimal.InvalidOperation) as error:
+            except (ValueError, OverflowError, decimal.InvalidOperation) as error:
                 raise InvalidCursor("the cursor holds a malformed value") from error
     raise InvalidCursor("the cursor holds a value of an unknown type")

@@ -4,24 +4,31 @@ paginators swapped in, judged against the skip list.
     python drf_pagination_verdict.py OUTCOMES.json SKIPS.txt
 
 A listed test must still fail, and fail where its reason says (see the skip file's
-header); everything else must pass. Exit 1 on any failing test that is not listed, a
-listed test that fails for another reason, a listed test that passes (a stale entry) and
-an entry that names no test of the run.
+header); everything else must pass. A test listed for "mock queryset" names its
+real-queryset twin, which must pass ("twin X passes") or be listed itself and fail as
+listed ("twin X fails as listed"). Exit 1 on any failing test that is not listed, a
+listed test that fails for another reason, a listed test whose twin does not hold what
+its entry says, a listed test that passes (a stale entry) and an entry that names no test
+of the run.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import outcomes
 
-# The reasons a test may be listed for, and what its crash line shows when it fails for it.
+# The reasons a test may be listed for, and what its crash line or message shows when it
+# fails for it.
 REASONS = {
     "tie artifact": ("# Paging artifact",),
     "private cursor codec": ("encode_cursor", "decode_cursor"),
+    "mock queryset": ("MockQuerySet",),
 }
+TWIN = re.compile(r"\btwin (?P<test>\S+) (?P<claim>passes|fails as listed)\b")
 
 
 @dataclass(frozen=True)
@@ -30,9 +37,18 @@ class SkipEntry:
     reason: str
     line: int
 
+    @property
+    def kind(self) -> str:
+        return self.reason.split(":", 1)[0]
+
     def fails_as_listed(self, entry: dict[str, object]) -> bool:
-        kind = self.reason.split(":", 1)[0]
-        return any(mark in str(entry.get("crash", "")) for mark in REASONS[kind])
+        seen = f"{entry.get('crash', '')} {entry.get('message', '')}"
+        return any(mark in seen for mark in REASONS[self.kind])
+
+    def twin(self) -> tuple[str, str] | None:
+        """(twin's node id, "passes" or "fails as listed") for a "mock queryset" entry."""
+        match = TWIN.search(self.reason)
+        return (match["test"], match["claim"]) if match else None
 
 
 class SkipFileError(ValueError):
@@ -51,8 +67,33 @@ def read_skips(path: Path) -> list[SkipEntry]:
                 f"{path}:{number}: the reason must start with one of "
                 f"{', '.join(repr(r + ':') for r in REASONS)}; got {reason!r}"
             )
-        entries.append(SkipEntry(test, reason, number))
+        entry = SkipEntry(test, reason, number)
+        if entry.kind == "mock queryset" and entry.twin() is None:
+            raise SkipFileError(
+                f"{path}:{number}: a 'mock queryset' entry names its real-queryset twin: "
+                "'twin <node id> passes' or 'twin <node id> fails as listed'"
+            )
+        entries.append(entry)
     return entries
+
+
+def twin_problem(skip: SkipEntry, results: outcomes.Outcomes, held: set[str]) -> str | None:
+    """Why a "mock queryset" entry's twin does not hold what the entry says, or None.
+    ``held``: the listed tests that fail as listed."""
+    twin = skip.twin()
+    if twin is None:
+        return None
+    test, claim = twin
+    if test.rsplit("::", 1)[-1] != skip.test.rsplit("::", 1)[-1] or test == skip.test:
+        return f"{test} is not its twin (the same test method in another class)"
+    if test not in results:
+        return f"its twin {test} is not a test of this run"
+    state = outcomes.status(results[test])
+    if claim == "passes" and state != "passed":
+        return f"its twin {test} does not pass ({state})"
+    if claim == "fails as listed" and test not in held:
+        return f"its twin {test} is not listed and failing as listed ({state})"
+    return None
 
 
 def main(outcomes_path: str, skips_path: str) -> int:
@@ -82,6 +123,12 @@ def main(outcomes_path: str, skips_path: str) -> int:
             reason = f"listed for '{skip.reason}', but fails before that: {outcomes.why(entry)}"
             failing.append((test, state, reason))
     unknown = [entry for entry in skips if entry.test not in results]
+    held = {skip.test for skip in as_listed if skip.kind != "mock queryset"}
+    for skip in list(as_listed):
+        problem = twin_problem(skip, results, held)
+        if problem is not None:
+            as_listed.remove(skip)
+            failing.append((skip.test, "failed", f"listed for '{skip.reason}', but {problem}"))
 
     print(
         f"{len(passed)} passed, {len(failing)} failed, {len(as_listed)} skipped "

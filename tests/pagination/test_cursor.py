@@ -31,7 +31,7 @@ class ByStatusThenCheckIn(CursorPagination):
 
 def expected(queryset, paginator_class):
     paginator = paginator_class()
-    terms = paginator.get_terms(queryset, request(), None)
+    terms = paginator.get_terms(request(), queryset, None)
     return list(
         queryset.order_by(*(term.order_by() for term in terms)).values_list("pk", flat=True)
     )
@@ -126,7 +126,13 @@ def test_orderby_expression_declares_nulls(rows):
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage", "", "a" * 5000, "%00", tokens.encode(tokens.Position((1,), False), ("x",))],
+    [
+        "garbage",
+        "",
+        "a" * 5000,
+        "%00",
+        tokens.encode(tokens.Position((1,), False), tokens.Binding("school.attendance", ("x",))),
+    ],
 )
 def test_bad_cursor_is_404_invalid_cursor(rows, cursor):
     with pytest.raises(APIException) as raised:
@@ -138,7 +144,7 @@ def test_bad_cursor_is_404_invalid_cursor(rows, cursor):
 def test_cursor_from_another_ordering_is_refused(rows):
     paginator = ByCreated()
     paginator.paginate_queryset(Attendance.objects.all(), request())
-    with pytest.raises(APIException, match="another ordering"):
+    with pytest.raises(APIException, match="another view or ordering"):
         ByStatusThenCheckIn().paginate_queryset(
             Attendance.objects.all(), request(cursor=cursor_of(paginator.get_next_link()))
         )
@@ -165,11 +171,21 @@ def test_page_size_param(rows):
         page_size_query_param = "size"
         max_page_size = 5
 
-    assert len(Sized().paginate_queryset(Attendance.objects.all(), request(size="4"))) == 4
-    assert len(Sized().paginate_queryset(Attendance.objects.all(), request(size="99"))) == 5
-    for bad in ["0", "-1", "x", "1e3", "9" * 40]:
-        with pytest.raises(APIException, match="Invalid page size"):
-            Sized().paginate_queryset(Attendance.objects.all(), request(size=bad))
+    class Uncapped(Sized):
+        max_page_size = None
+
+    def page_size(paginator_class, raw):
+        return len(paginator_class().paginate_queryset(Attendance.objects.all(), request(size=raw)))
+
+    assert page_size(Sized, "4") == 4
+    assert page_size(Sized, "99") == 5
+    assert page_size(Sized, "9" * 40) == 5  # capped, however many digits (as DRF)
+    # As DRF: a page size that is not a positive whole number falls back to page_size.
+    for bad in ["0", "-1", "x", "1e3", "", "\u00b2", "\u0661"]:
+        assert page_size(Sized, bad) == 3, bad
+    # Uncapped, a size no LIMIT can take is not a size either.
+    assert page_size(Uncapped, "9" * 40) == 3
+    assert page_size(Uncapped, "7") == 7
 
 
 @pytest.mark.parametrize(
@@ -179,6 +195,7 @@ def test_page_size_param(rows):
         datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
         date(2026, 2, 3),
         decimal.Decimal("12.3400"),
+        timedelta(days=-3, seconds=5, microseconds=7),
         uuid.UUID("12345678-1234-5678-1234-567812345678"),
         None,
         7,
@@ -188,9 +205,10 @@ def test_page_size_param(rows):
     ],
 )
 def test_cursor_values_keep_their_types(value):
-    token = tokens.encode(tokens.Position((value,), reverse=True), ("a",))
+    binding = tokens.Binding("app.model", ("a",))
+    token = tokens.encode(tokens.Position((value,), reverse=True), binding)
     assert re.fullmatch(r"[A-Za-z0-9._:-]+", token)  # URL-safe: nothing to escape
-    decoded = tokens.decode(token, ("a",))
+    decoded = tokens.decode(token, binding)
     assert decoded.values == (value,) and type(decoded.values[0]) is type(value)
     assert decoded.reverse is True
     if isinstance(value, datetime):
@@ -206,7 +224,7 @@ def test_ordering_filter_choice_is_tie_broken(rows):
         ordering = ["created_at"]
 
     paginator = ByCreated()
-    terms = paginator.get_terms(Attendance.objects.all(), request(ordering="-version"), View())
+    terms = paginator.get_terms(request(ordering="-version"), Attendance.objects.all(), View())
     assert [term.label for term in terms] == ["-version", "-pk"]
 
 
@@ -235,7 +253,7 @@ def test_keyset_query_seeks_the_index_on_postgresql():
 
     paginator = Ascending()
     paginator.paginate_queryset(Attendance.objects.all(), request())
-    position = tokens.decode(cursor_of(paginator.get_next_link()), paginator.signature)
+    position = tokens.decode(cursor_of(paginator.get_next_link()), paginator.binding)
     from perfkit.pagination.keyset import row_comparison
 
     queryset = Attendance.objects.filter(row_comparison(paginator.terms, position.values)).order_by(
@@ -289,7 +307,7 @@ def test_unusable_ordering_entry_is_a_configuration_error():
         ordering = [Lower("status").asc()]
 
     with pytest.raises(ImproperlyConfigured, match="field names or"):
-        Bad().get_terms(Attendance.objects.all(), request(), None)
+        Bad().get_terms(request(), Attendance.objects.all(), None)
 
 
 def test_pages_and_links_match_drfs_cursor_on_a_unique_ordering(rows):
@@ -377,3 +395,124 @@ def test_flat_and_named_values_list_are_a_configuration_error(flat):
     )
     with pytest.raises(ImproperlyConfigured, match="values_list"):
         ByCreated().paginate_queryset(queryset, request())
+
+
+# -- DRF's interface ---------------------------------------------------------------------
+
+
+def test_get_ordering_takes_drfs_arguments_and_returns_a_tuple():
+    from rest_framework.filters import OrderingFilter
+
+    class View:
+        filter_backends = [OrderingFilter]
+        ordering_fields = ["version", "created_at"]
+
+    paginator = ByStatusThenCheckIn()
+    assert paginator.get_ordering(request(), [], View()) == ("status", "-check_in_time", "version")
+    assert paginator.get_ordering(request(ordering="-version"), [], View()) == ("-version",)
+    assert ByCreated().get_ordering(request(), [], None) == ("-created_at",)
+
+
+def test_an_invalid_cursor_is_drfs_not_found(rows):
+    from rest_framework.exceptions import NotFound
+
+    with pytest.raises(NotFound):
+        ByCreated().paginate_queryset(Attendance.objects.all(), request(cursor="123"))
+
+
+def test_a_sequence_is_refused_with_a_type_error():
+    with pytest.raises(TypeError, match=r"pages a Django QuerySet .* not a list"):
+        ByCreated().paginate_queryset([1, 2, 3], request())
+
+
+def test_response_schema_is_drfs():
+    from rest_framework.pagination import CursorPagination as DrfCursor
+
+    schema = {"type": "object"}
+    assert ByCreated().get_paginated_response_schema(schema) == (
+        DrfCursor().get_paginated_response_schema(schema)
+    )
+
+
+# -- empty pages -------------------------------------------------------------------------
+
+
+def test_an_empty_page_after_a_cursor_links_back_to_the_last_page(rows):
+    queryset = Attendance.objects.all()
+    first = ByCreated()
+    first_page = ids(first.paginate_queryset(queryset, request()))
+    cursor = cursor_of(first.get_next_link())
+    Attendance.objects.exclude(pk__in=first_page).delete()  # every later row is gone
+
+    empty = ByCreated()
+    assert empty.paginate_queryset(queryset, request(cursor=cursor)) == []
+    assert empty.get_next_link() is None
+    back = ByCreated()
+    assert (
+        ids(back.paginate_queryset(queryset, request(cursor=cursor_of(empty.get_previous_link()))))
+        == first_page
+    )
+    assert back.get_next_link() is None and back.get_previous_link() is None
+
+
+def test_an_empty_page_walking_backward_links_to_the_first_page(rows):
+    queryset = Attendance.objects.all()
+    first = ByCreated()
+    first.paginate_queryset(queryset, request())
+    second = ByCreated()
+    second_page = ids(
+        second.paginate_queryset(queryset, request(cursor=cursor_of(first.get_next_link())))
+    )
+    cursor = cursor_of(second.get_previous_link())
+    Attendance.objects.exclude(pk__in=second_page).delete()  # every earlier row is gone
+
+    empty = ByCreated()
+    assert empty.paginate_queryset(queryset, request(cursor=cursor)) == []
+    assert empty.get_previous_link() is None
+    assert empty.get_next_link() == "http://testserver/items/"
+    assert ids(ByCreated().paginate_queryset(queryset, request())) == second_page[:3]
+
+
+# -- nullable annotations ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ordering", ["total", "-total", ["-total", "status"]])
+def test_a_nullable_annotation_pages_every_row(rows, ordering):
+    """The issue's case: total = rank * 10 + n, n nullable, no `nulls` entry."""
+    from django.db.models.functions import ExtractMinute
+
+    class ByTotal(CursorPagination):
+        page_size = 2
+
+    ByTotal.ordering = ordering
+    queryset = Attendance.objects.annotate(total=F("version") * 10 + ExtractMinute("check_in_time"))
+    forward, backward = walk(ByTotal, queryset, 2)
+    assert forward == backward == expected(queryset, ByTotal)
+    assert sorted(forward) == sorted(ids(rows))
+
+
+def test_a_null_where_perfkit_read_not_null_is_a_clear_configuration_error(rows):
+    """A function perfkit cannot see into (NULLIF written as a template) reads as NOT NULL
+    from its source; the NULL it gives (version 3) is caught before it is put in a
+    cursor that the next request would refuse. (Walked in the direction in which the
+    database sorts NULLs first: the other way, no condition can reach the NULL row, which
+    is why perfkit reads nullability conservatively.)"""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.models import Func, IntegerField
+
+    class ByHidden(CursorPagination):
+        ordering = "hidden" if connection.vendor == "sqlite" else "-hidden"
+        page_size = 1
+
+    queryset = Attendance.objects.annotate(
+        hidden=Func(
+            F("version"), template="NULLIF(%(expressions)s, 3)", output_field=IntegerField()
+        )
+    )
+    cursor = None
+    with pytest.raises(ImproperlyConfigured, match="declare where its NULLs go"):
+        for _ in rows:
+            paginator = ByHidden()
+            paginator.paginate_queryset(queryset, request(cursor=cursor))
+            paginator.get_previous_link()
+            cursor = cursor_of(paginator.get_next_link())
