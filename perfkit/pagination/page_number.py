@@ -189,7 +189,7 @@ class PageNumberPagination(PagedByLinks):
         value = getattr(self, attribute)
         setting, minimum = LIMITS[attribute]
         if value is None and setting is not None:
-            return int(perfkit_settings.value(setting))
+            return int(getattr(perfkit_settings, setting))
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             allowed = "None or " if setting else ""
             raise InvalidPaginatorAttribute(
