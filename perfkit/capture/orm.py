@@ -26,6 +26,7 @@ and perfkit's wrapper under it turns into a pass-through.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -90,14 +91,19 @@ def relation_load(
 
 
 def touch(instance: Any, attribute: str) -> None:
-    """A read of an eagerly loaded relation: mark its eager load used (select_related's
-    are on the instance's batch, prefetch_related's on the instance)."""
+    """A read of an eagerly loaded relation: mark its eager load used."""
     if loading_state.in_prefetch:
         return
     try:
         state = instance._state.__dict__
     except AttributeError:
         return
+    _mark_used(state, attribute)
+
+
+def _mark_used(state: dict[str, Any], attribute: str) -> None:
+    """select_related's eager loads are on the instance's batch, prefetch_related's on
+    the instance (``state`` is its ``ModelState.__dict__``)."""
     batch = state.get(BATCH_KEY)
     if batch is not None and batch.eager:
         load = batch.eager.get(attribute)
@@ -130,23 +136,29 @@ def _run_loading(load: RelationLoad | None, call: Callable[[], Any]) -> Any:
 def _single_object_get(
     original: Any,
     switch: Switch,
-    is_cached: Callable[[Any, Any], bool],
-    attribute: Callable[[Any], str],
+    describe: Callable[[Any], tuple[str, str]],
     kind: RelationKind,
     joinable: bool,
 ) -> Any:
-    """A ``__get__`` for descriptors that load one object (or one deferred value)."""
+    """A ``__get__`` for descriptors that load one object. ``describe(descriptor)`` gives
+    (attribute name, key in the instance's ``fields_cache``), worked out once per
+    descriptor: a cached read, the common case, costs a few dictionary lookups."""
+    described: dict[Any, tuple[str, str]] = {}
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is None or active_capture.get() is None or not switch.on:
+        if instance is None or not switch.on or active_capture.get() is None:
             return original(self, instance, cls)
         load: RelationLoad | None = None
         try:
-            name = attribute(self)
-            if is_cached(self, instance):
-                touch(instance, name)
+            names = described.get(self)
+            if names is None:
+                names = described[self] = describe(self)
+            state = instance._state
+            if names[1] in state.fields_cache:
+                if not loading_state.in_prefetch:
+                    _mark_used(state.__dict__, names[0])
             else:
-                load = relation_load(instance, name, kind, joinable)
+                load = relation_load(instance, names[0], kind, joinable)
         except Exception as error:
             _fail(error)
         # The original runs once, outside perfkit's error handling: what it raises (a
@@ -250,33 +262,25 @@ def _manager_query(manager: Any, method: str, name: str, kind: RelationKind) -> 
     return _run_loading(load, call)
 
 
-def _forward_attribute(descriptor: Any) -> str:
-    return str(descriptor.field.name)
+def _cache_key(field: Any) -> str:
+    """The key of a relation in ``ModelState.fields_cache`` (``cache_name`` since Django
+    5.1; ``get_cache_name()`` before)."""
+    key = getattr(field, "cache_name", None)
+    return str(key if key is not None else field.get_cache_name())
 
 
-def _forward_is_cached(descriptor: Any, instance: Any) -> bool:
-    return bool(descriptor.field.is_cached(instance))
+def _describe_forward(descriptor: Any) -> tuple[str, str]:
+    return str(descriptor.field.name), _cache_key(descriptor.field)
 
 
-def _reverse_one_attribute(descriptor: Any) -> str:
-    return str(descriptor.related.get_accessor_name())
+def _describe_reverse_one(descriptor: Any) -> tuple[str, str]:
+    return str(descriptor.related.get_accessor_name()), _cache_key(descriptor.related)
 
 
-def _reverse_one_is_cached(descriptor: Any, instance: Any) -> bool:
-    return bool(descriptor.related.is_cached(instance))
-
-
-def _generic_field(descriptor: Any) -> Any:
+def _describe_generic(descriptor: Any) -> tuple[str, str]:
     # Django 5.2: GenericForeignKey is its own descriptor; 6.x: GenericForeignKeyDescriptor.
-    return getattr(descriptor, "field", descriptor)
-
-
-def _generic_attribute(descriptor: Any) -> str:
-    return str(_generic_field(descriptor).name)
-
-
-def _generic_is_cached(descriptor: Any, instance: Any) -> bool:
-    return bool(_generic_field(descriptor).is_cached(instance))
+    field = getattr(descriptor, "field", descriptor)
+    return str(field.name), _cache_key(field)
 
 
 def _deferred_get(original: Any, switch: Switch) -> Any:
@@ -307,12 +311,9 @@ def _deferred_get(original: Any, switch: Switch) -> Any:
 # -- ModelIterable, the compiler, prefetching ------------------------------------------------
 def _model_iterable_iter(original: Any, switch: Switch) -> Any:
     def __iter__(self: Any) -> Iterator[Any]:
-        capture = active_capture.get()
-        if capture is None or not switch.on:
-            yield from original(self)
-            return
-        batch: Batch | None = None
-        selected: Any = False
+        capture = active_capture.get() if switch.on else None
+        if capture is None:
+            return original(self)  # type: ignore[no-any-return]
         try:
             query = self.queryset.query
             origin: RelationLoad | None = query.__dict__.get(RELATION_KEY) or loading_state.loading
@@ -323,34 +324,47 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
             selected = query.select_related
         except Exception as error:
             capture.fail(error)
-            batch = None
-        if batch is None:
-            yield from original(self)
-            return
-        if not selected and not self.chunked_fetch:
-            # The common case, kept lean: _fetch_all() lists every row anyway, so list
-            # them at C speed and mark them in one tight loop.
-            rows = list(original(self))
-            batch.rows = len(rows)
-            for instance in rows:
-                instance._state.__dict__[BATCH_KEY] = batch
-            yield from rows
-            return
-        plan: list[_Selected] | None = None
-        for instance in original(self):
-            batch.rows += 1
-            try:
-                state = instance._state
-                state.__dict__[BATCH_KEY] = batch
-                if plan is None:
-                    plan = _selected_plan(capture, type(instance), selected, batch)
-                _mark_selected(state.fields_cache, plan)
-            except Exception as error:
-                capture.fail(error)
-            yield instance
+            return original(self)  # type: ignore[no-any-return]
+        if self.chunked_fetch:  # iterator(): rows stream, so they are marked as they come
+            return _marked_as_they_come(original(self), capture, batch, selected)
+        # _fetch_all() lists every row anyway: list them at C speed, mark them in a tight
+        # loop, and hand back a plain list iterator (no generator between rows and host).
+        rows = list(original(self))
+        batch.rows = len(rows)
+        try:
+            if selected and rows:
+                plan = _selected_plan(capture, self.queryset.model, selected, batch)
+                for instance in rows:
+                    state = instance._state
+                    state.__dict__[BATCH_KEY] = batch
+                    _mark_selected(state.fields_cache, plan)
+            else:
+                for instance in rows:
+                    instance._state.__dict__[BATCH_KEY] = batch
+        except Exception as error:
+            capture.fail(error)
+        return iter(rows)
 
     __iter__.__wrapped__ = original  # type: ignore[attr-defined]
     return __iter__
+
+
+def _marked_as_they_come(
+    rows: Iterator[Any], capture: Any, batch: Batch, selected: Any
+) -> Iterator[Any]:
+    plan: list[_Selected] | None = None
+    for instance in rows:
+        batch.rows += 1
+        try:
+            state = instance._state
+            state.__dict__[BATCH_KEY] = batch
+            if selected:
+                if plan is None:
+                    plan = _selected_plan(capture, type(instance), selected, batch)
+                _mark_selected(state.fields_cache, plan)
+        except Exception as error:
+            capture.fail(error)
+        yield instance
 
 
 class _Selected:
@@ -592,7 +606,8 @@ class Hook:
 
 def _found(module: str, path: str) -> Callable[[], Any]:
     def owner() -> Any:
-        found: Any = importlib.import_module(module)
+        # Looked up on every install (a hook is installed per scope): sys.modules first.
+        found: Any = sys.modules.get(module) or importlib.import_module(module)
         for name in path.split(".") if path else ():
             found = getattr(found, name)
         return found
@@ -606,7 +621,7 @@ HOOKS: tuple[Hook, ...] = (
         _found(_RELATED, "ForwardManyToOneDescriptor"),
         "__get__",
         lambda original, switch: _single_object_get(
-            original, switch, _forward_is_cached, _forward_attribute, "forward", True
+            original, switch, _describe_forward, "forward", True
         ),
     ),
     Hook(
@@ -614,12 +629,7 @@ HOOKS: tuple[Hook, ...] = (
         _found(_RELATED, "ReverseOneToOneDescriptor"),
         "__get__",
         lambda original, switch: _single_object_get(
-            original,
-            switch,
-            _reverse_one_is_cached,
-            _reverse_one_attribute,
-            "reverse_one_to_one",
-            True,
+            original, switch, _describe_reverse_one, "reverse_one_to_one", True
         ),
     ),
     Hook(
@@ -639,12 +649,7 @@ HOOKS: tuple[Hook, ...] = (
         lambda: _generic_descriptor_class(),
         "__get__",
         lambda original, switch: _single_object_get(
-            original,
-            switch,
-            _generic_is_cached,
-            _generic_attribute,
-            "generic_foreign_key",
-            False,
+            original, switch, _describe_generic, "generic_foreign_key", False
         ),
     ),
     Hook(

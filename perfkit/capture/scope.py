@@ -17,6 +17,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import cache
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -217,6 +218,13 @@ def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwarg
         install_recorder(connection)
 
 
+@cache
+def _listen_for_new_connections() -> None:
+    """Connected once and left connected (it does nothing while no scope is active):
+    connecting a receiver costs more than a request's whole capture."""
+    connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
+
+
 def _activate() -> None:
     global _active_scopes
     with _lock:
@@ -225,9 +233,7 @@ def _activate() -> None:
             from perfkit.capture import orm
 
             orm.install()
-            # Connected once and left connected (it does nothing while no scope is
-            # active): connecting costs more than a request's whole capture.
-            connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
+            _listen_for_new_connections()
     # Only the connections this thread already has: creating the others would initialise
     # aliases the host never used (and the code under test may check that it did not).
     for connection in connections.all(initialized_only=True):
