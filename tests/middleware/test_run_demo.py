@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from testproject.school import views as school
-from tests.middleware.test_endpoints import at
+from testproject.school import serializers
+from tests.middleware.test_endpoints import declared
 
 pytestmark = pytest.mark.usefixtures("site_data")
 
@@ -24,5 +24,6 @@ def test_demo_shows_naive_findings_and_tuned_silence():
         else:
             assert findings == "0", url
     assert "findings (perfkit.middleware.PerfkitMiddleware):" in text
-    view = at(school.NaiveClassViewSet)
-    assert f"n_plus_one school.Class.teacher at {view}: 6 queries" in text, text
+    field = declared(serializers.ClassSerializer, "teacher")
+    expected = f"n_plus_one school.Class.teacher at {field} (ClassSerializer.teacher): 6 queries"
+    assert expected in text, text
