@@ -45,7 +45,7 @@ def relation_fix(query: CapturedQuery, request_view: ViewDetail | None = None) -
     if counting:
         return (
             f'Count in the query instead: annotate(Count("{relation.path}")) on {where}, '
-            "and read the annotation."
+            f"and read the annotation ({relation.path}__count)."
         )
     return f'Add {_eager_method(relation)}("{relation.path}") to {where}.'
 
@@ -125,17 +125,28 @@ def _eager_method(relation: RelationLoad) -> str:
 def _admin_relation_fix(admin: AdminDetail, relation: RelationLoad, counting: bool) -> str:
     path = relation.path
     if counting:
-        return (
-            f'Count in the query instead: annotate(Count("{path}")) in '
-            f"{_get_queryset(admin)}, and read the annotation."
-        )
+        then = f", and read the annotation ({path}__count)"
+        return _in_get_queryset(admin, f'annotate(Count("{path}"))', then)
     method = _eager_method(relation)
     if admin.role == "list_display" and method == "select_related":
         paths = ", ".join(f'"{p}"' for p in _list_select_related(admin, path))
         one = "," if "," not in paths else ""
         place = _option_place(admin, "list_select_related")
         return f"Set list_select_related = ({paths}{one}) on {place}."
-    return f'Add {method}("{path}") in {_get_queryset(admin)}.'
+    return _in_get_queryset(admin, f'{method}("{path}")')
+
+
+def _in_get_queryset(admin: AdminDetail, call: str, then: str = "") -> str:
+    """``Add CALL to X.get_queryset() (path:LINE).`` or, when X has none of its own, how
+    to write one."""
+    name = admin.model_admin.__qualname__
+    declared = _declared(admin.model_admin, "get_queryset", method=True)
+    if declared:
+        return f"Add {call} to {name}.get_queryset() ({declared}){then}."
+    return (
+        f"Override get_queryset() on {_class_place(admin.model_admin)}: "
+        f"return super().get_queryset(request).{call}{then}."
+    )
 
 
 def _list_select_related(admin: AdminDetail, path: str) -> list[str]:
@@ -158,19 +169,8 @@ def _is_forward_relation(model: Any, name: str) -> bool:
     return bool(field.concrete and (field.many_to_one or field.one_to_one))
 
 
-def _get_queryset(admin: AdminDetail) -> str:
-    """``EnrollmentInline.get_queryset() (path:LINE)``, or how to add one."""
-    declared = _declared(admin.model_admin, "get_queryset", method=True)
-    name = admin.model_admin.__qualname__
-    if declared:
-        return f"{name}.get_queryset() ({declared})"
-    return f"{name}.get_queryset(), overriding it on {_class_place(admin.model_admin)}"
-
-
 def _admin_queryset_target(admin: AdminDetail) -> str:
-    if admin.role == "list_display":
-        return f"list_select_related or get_queryset() of {_class_place(admin.model_admin)}"
-    return _get_queryset(admin)
+    return f"list_select_related or get_queryset() of {_class_place(admin.model_admin)}"
 
 
 def _option_place(admin: AdminDetail, option: str) -> str:
@@ -202,21 +202,20 @@ def _project_bases(cls: type) -> Iterable[type]:
 
 def _inline_widget_fix(admin: AdminDetail, count: int) -> str:
     field = admin.field_name
-    inline = admin.model_admin.__qualname__
+    place = _class_place(admin.model_admin)
     if admin.widget == "ForeignKeyRawIdWidget":
         return (
             f'ForeignKeyRawIdWidget looks up each row\'s "{field}" with its own query '
-            f"({count} rows, {count} queries): if the rows need not change it, show it "
-            f'read-only on {_class_place(admin.model_admin)} (readonly_fields = ("{field}",)) '
-            f'and add select_related("{field}") in {inline}.get_queryset(); otherwise the '
-            "queries are the widget's cost."
+            f"({count} queries). If the rows need not change it, show it read-only: "
+            f'readonly_fields = ("{field}",) on {place}, and select_related("{field}") in '
+            "its get_queryset(); else these queries are the widget's cost."
         )
-    if admin.widget in ("Select", "SelectMultiple", "AutocompleteSelect"):
+    if admin.widget in ("Select", "SelectMultiple"):
         return (
-            f'Each of {inline}\'s {count} forms queries the "{field}" choices again: build them '
-            f"once per request in {inline}.formfield_for_foreignkey() "
-            f"({_class_place(admin.model_admin)}): field = super().formfield_for_foreignkey"
-            f'(db_field, request, **kwargs); if db_field.name == "{field}": field.choices = '
-            "list(field.choices); return field."
+            f'Each of the inline\'s {count} forms queries the "{field}" choices again. Build '
+            f"them once per request: override formfield_for_foreignkey() on {place}: "
+            "field = super().formfield_for_foreignkey(db_field, request, **kwargs); "
+            f'if db_field.name == "{field}": field.choices = list(field.choices); '
+            "return field."
         )
     return ""

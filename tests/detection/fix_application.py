@@ -114,3 +114,72 @@ def literal_tuple(text: str) -> tuple[str, ...]:
     value = ast.literal_eval(text)
     assert isinstance(value, tuple)
     return value
+
+
+_LIST_SELECT_RELATED = re.compile(r"^Set list_select_related = (\(.*?\)) on (\w+) ")
+_ADMIN_GET_QUERYSET = re.compile(
+    r"^Override get_queryset\(\) on (\w+) \([^)]*\): return super\(\)\.get_queryset\(request\)"
+    r"\.(\w+\(.*?\)\)?)[,.]"
+)
+_CHOICES_ONCE = re.compile(
+    r'override formfield_for_foreignkey\(\) on (\w+) .*db_field\.name == "(\w+)"'
+)
+_READ_ONLY = re.compile(r'readonly_fields = \("(\w+)",\) on (\w+) .*select_related\("(\w+)"\)')
+
+
+def apply_admin_fix(suggestion: str, admin_class: type, monkeypatch: Any) -> None:
+    """Apply a fix that names a ModelAdmin or an inline: its ``list_select_related``,
+    its ``get_queryset()``, its ``formfield_for_foreignkey()`` or ``readonly_fields``."""
+    if match := _LIST_SELECT_RELATED.match(suggestion):
+        assert match.group(2) == admin_class.__name__
+        monkeypatch.setattr(admin_class, "list_select_related", literal_tuple(match.group(1)))
+    elif match := _ADMIN_GET_QUERYSET.match(suggestion):
+        assert match.group(1) == admin_class.__name__
+        method, args = _call(match.group(2))
+        original = admin_class.get_queryset
+
+        def get_queryset(self: Any, request: Any) -> Any:
+            return getattr(original(self, request), method)(*args)
+
+        monkeypatch.setattr(admin_class, "get_queryset", get_queryset)
+    elif match := _CHOICES_ONCE.search(suggestion):
+        assert match.group(1) == admin_class.__name__
+        name = match.group(2)
+
+        def formfield_for_foreignkey(self: Any, db_field: Any, request: Any, **kwargs: Any) -> Any:
+            field = super(admin_class, self).formfield_for_foreignkey(db_field, request, **kwargs)
+            if db_field.name == name:
+                field.choices = list(field.choices)
+            return field
+
+        monkeypatch.setattr(admin_class, "formfield_for_foreignkey", formfield_for_foreignkey)
+    elif match := _READ_ONLY.search(suggestion):
+        name, owner, path = match.groups()
+        assert owner == admin_class.__name__
+        monkeypatch.setattr(admin_class, "readonly_fields", (name,))
+        monkeypatch.setattr(admin_class, "raw_id_fields", ())
+        original = admin_class.get_queryset
+        monkeypatch.setattr(
+            admin_class,
+            "get_queryset",
+            lambda self, request: original(self, request).select_related(path),
+        )
+    else:
+        raise AssertionError(f"not an admin fix: {suggestion}")
+
+
+def _call(text: str) -> tuple[str, list[Any]]:
+    """``("prefetch_related", ["classes"])`` from ``prefetch_related("classes")``; a
+    ``Count("x")`` argument becomes the aggregate."""
+    from django.db.models import Count
+
+    node = ast.parse(text, mode="eval").body
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    args = []
+    for arg in node.args:
+        if isinstance(arg, ast.Call):
+            assert isinstance(arg.func, ast.Name) and arg.func.id == "Count"
+            args.append(Count(ast.literal_eval(arg.args[0])))
+        else:
+            args.append(ast.literal_eval(arg))
+    return node.func.id, args

@@ -80,7 +80,7 @@ CASES = {
             marked_line(SOURCE, "method-field"),
             "MethodSerializer.student_count",
             'Count in the query instead: annotate(Count("students")) on '
-            f"{at(views.MethodView)}, and read the annotation.",
+            f"{at(views.MethodView)}, and read the annotation (students__count).",
         )
     ],
     "string-related": [
