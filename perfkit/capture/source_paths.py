@@ -61,22 +61,38 @@ def project_roots() -> tuple[str, ...]:
     return (cwd, settings_root) if settings_root and settings_root != cwd else (cwd,)
 
 
-@lru_cache(maxsize=1)
+_settings_roots: list[str] = []
+
+
 def _settings_root() -> str | None:
+    """The directory holding the settings package (found once settings are configured)."""
+    if not _settings_roots:
+        name = _settings_module()
+        module = sys.modules.get(name or "")
+        filename = getattr(module, "__file__", None)
+        if not name or not filename:
+            return None
+        root = os.path.realpath(filename)
+        for _ in range(name.count(".") + 1):
+            root = os.path.dirname(root)
+        _settings_roots.append(_directory(root))
+    return _settings_roots[0]
+
+
+def _settings_module() -> str | None:
     from django.conf import settings
 
     try:
-        name = settings.SETTINGS_MODULE if settings.configured else None
-    except Exception:  # settings that cannot be read: the working directory it is
+        # override_settings() wraps the settings in holders that say None here.
+        holder = getattr(settings, "_wrapped", None) if settings.configured else None
+        for _ in range(20):
+            name = getattr(holder, "SETTINGS_MODULE", None)
+            if name or holder is None:
+                break
+            holder = getattr(holder, "default_settings", None)
+    except Exception:  # settings that cannot be read
         return None
-    module = sys.modules.get(name or "")
-    filename = getattr(module, "__file__", None)
-    if not name or not filename:
-        return None
-    root = os.path.realpath(filename)
-    for _ in range(name.count(".") + 1):
-        root = os.path.dirname(root)
-    return _directory(root)
+    return name or os.environ.get("DJANGO_SETTINGS_MODULE")
 
 
 @lru_cache(maxsize=2048)

@@ -93,3 +93,18 @@ def test_a_routed_view_is_named_for_itself_not_for_the_router(received):
     assert finding.location_label == "template rendered by TeacherListView"
     router = line_of(library_views.__file__, "def view_router")
     assert all(f":{router}" not in f.location for _, f in received)
+
+
+def test_project_files_outside_the_working_directory_are_relative_to_the_settings_package(
+    tmp_path, monkeypatch, settings
+):
+    from perfkit.capture import source_paths
+
+    settings.PERFKIT = {}  # settings overridden: their holder does not name the module
+    monkeypatch.chdir(tmp_path)
+    source_paths._settings_roots.clear()
+    source_paths.display_path.cache_clear()
+    wsgi = Path(__file__).resolve().parents[2] / "testproject" / "wsgi.py"
+    assert display_path(str(wsgi)) == "testproject/wsgi.py"
+    assert real_path("testproject/wsgi.py") == str(wsgi)
+    assert display_path(str(tmp_path / "views.py")) == "views.py"
