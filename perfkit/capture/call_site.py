@@ -58,10 +58,11 @@ from perfkit.capture.template_site import (
     template_mark,
 )
 
-# What a code object is (cached per code object).
-_USER = 0
-_LIBRARY = 1  # installed code: the location when no frame of the project made the query
-_SKIPPED = 2  # perfkit, the ORM and database layer, the standard library, asgiref
+# What a code object is (cached per code object). Most frames are skipped: 0, so the
+# walk tests them with one truth test.
+_SKIPPED = 0  # perfkit, the ORM and database layer, the standard library, asgiref
+_USER = 1
+_LIBRARY = 2  # installed code: the location when no frame of the project made the query
 _THREAD_HOP = 3  # asgiref's SyncToAsync.thread_handler: frames outside it host the thread
 _VIEW_ENTRY = 4  # Django's View.as_view() closure: knows the class-based view that runs
 _DJANGO_TEMPLATE = 5  # Node.render_annotated: one {{ }} or {% %} of a template
@@ -82,6 +83,7 @@ _PLUMBING = ("django.db", "django.utils.functional", "asgiref")
 # How far out of a project line to look for the template, serializer or admin around it:
 # a model method a template reads is 5 frames inside the template node.
 _CALLER_FRAMES = 6
+_PLAIN_SITES_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ class CallSiteResolver:
         self._path_patterns = tuple(entry for entry in exclude if _is_path_pattern(entry))
         self._module_prefixes = tuple(entry for entry in exclude if not _is_path_pattern(entry))
         self._kinds: dict[CodeType, int] = {}
+        self._plain_sites: dict[tuple[CodeType, int], CallSite] = {}
         self._lock = threading.Lock()
 
     def kind(self, frame: FrameType) -> int:
@@ -211,6 +214,9 @@ class CallSiteResolver:
             kind = kinds.get(current.f_code)
             if kind is None:
                 kind = self.kind(current)
+            if not kind:  # _SKIPPED: most frames
+                current = current.f_back
+                continue
             if kind == _USER:
                 return self._project_line(current, boundary)
             if kind >= _FIRST_MARK:
@@ -242,12 +248,12 @@ class CallSiteResolver:
     def _project_line(self, frame: FrameType, boundary: FrameType | None) -> CallSite:
         """The site of a project frame, with the template, serializer field or admin
         entry that called it when one is a few frames out."""
-        code = frame.f_code
         caller = frame.f_back
+        kinds = self._kinds
         for _ in range(_CALLER_FRAMES):
             if caller is None or caller is boundary:
                 break
-            kind = self._kinds.get(caller.f_code)
+            kind = kinds.get(caller.f_code)
             if kind is None:
                 kind = self.kind(caller)
             if kind in (_USER, _THREAD_HOP):
@@ -255,10 +261,20 @@ class CallSiteResolver:
             if kind >= _FIRST_MARK:
                 mark = self._read_mark(kind, caller, None, first=True)
                 if mark is not None:
+                    code = frame.f_code
                     around = CalledFrom(mark.detail, f"{display_path(mark.filename)}:{mark.line}")
                     return CallSite(code.co_filename, frame.f_lineno, code.co_name, True, around)
             caller = caller.f_back
-        return CallSite(code.co_filename, frame.f_lineno, code.co_name)
+        # The same line queries again and again in an N+1: build its site once.
+        key = (frame.f_code, frame.f_lineno)
+        site = self._plain_sites.get(key)
+        if site is None:
+            code = frame.f_code
+            site = CallSite(code.co_filename, frame.f_lineno, code.co_name)
+            if len(self._plain_sites) >= _PLAIN_SITES_KEPT:
+                self._plain_sites.clear()
+            self._plain_sites[key] = site
+        return site
 
     def _read_mark(
         self, kind: int, frame: FrameType, view: ViewDetail | None, *, first: bool
@@ -288,11 +304,22 @@ class CallSiteResolver:
             return None
 
 
+_marked_sites: dict[int, tuple[MarkedLine, ViewDetail | None, CallSite]] = {}
+
+
 def _site_of(mark: MarkedLine, view: ViewDetail | None = None) -> CallSite:
+    """The call site of a marked line (one object per line: the readers reuse theirs)."""
+    kept = _marked_sites.get(id(mark))
+    if kept is not None and kept[0] is mark and kept[1] == view:
+        return kept[2]
     detail: SiteDetail = mark.detail
     if view is not None and isinstance(detail, TemplateDetail | SerializerFieldDetail):
         detail = detail.or_view(view)
-    return CallSite(mark.filename, mark.line, mark.function, mark.in_project, detail)
+    site = CallSite(mark.filename, mark.line, mark.function, mark.in_project, detail)
+    if len(_marked_sites) >= _PLAIN_SITES_KEPT:
+        _marked_sites.clear()
+    _marked_sites[id(mark)] = (mark, view, site)  # holding ``mark`` keeps its id unique
+    return site
 
 
 def _view_entry(frame: FrameType) -> ViewDetail | None:

@@ -18,6 +18,9 @@ from typing import Any
 from perfkit.capture.declarations import attribute_line, class_source, string_line
 from perfkit.capture.site_details import MarkedLine, SerializerFieldDetail, ViewDetail
 
+_KEPT = 4096
+_marks: dict[tuple[Any, ...], MarkedLine] = {}
+
 
 def serializer_field_mark(frame: FrameType, in_project: Callable[[str], bool]) -> MarkedLine | None:
     """The field a ``to_representation`` frame is reading, or None (a ``ListSerializer``
@@ -29,23 +32,32 @@ def serializer_field_mark(frame: FrameType, in_project: Callable[[str], bool]) -
     if serializer is None or not isinstance(name, str):
         return None
     serializer_class: type = type(serializer)
-    declared = field_declaration(serializer_class, name)
-    if declared is None:
-        return None
-    filename, line = declared
     source = getattr(field, "source", None)
-    detail = SerializerFieldDetail(
-        serializer_class, name, source if isinstance(source, str) else name, _view_of(serializer)
-    )
-    return MarkedLine(filename, line, detail.label, in_project(filename), detail)
+    view_class = _view_class_of(serializer)
+    key = (serializer_class, name, source, view_class)
+    mark = _marks.get(key)  # one object per field and view: a list reads it row after row
+    if mark is None:
+        declared = field_declaration(serializer_class, name)
+        if declared is None:
+            return None
+        filename, line = declared
+        view = ViewDetail(view_class) if view_class is not None else None
+        detail = SerializerFieldDetail(
+            serializer_class, name, source if isinstance(source, str) else name, view
+        )
+        mark = MarkedLine(filename, line, detail.label, in_project(filename), detail)
+        if len(_marks) >= _KEPT:
+            _marks.clear()
+        _marks[key] = mark
+    return mark
 
 
-def _view_of(serializer: Any) -> ViewDetail | None:
+def _view_class_of(serializer: Any) -> type | None:
     try:
         view = serializer.context.get("view")  # DRF's generic views put themselves here
     except Exception:  # no context, or not a mapping
         return None
-    return ViewDetail(type(view)) if view is not None else None
+    return type(view) if view is not None else None
 
 
 @lru_cache(maxsize=1024)

@@ -16,16 +16,19 @@ from typing import Any
 
 from perfkit.capture.site_details import MarkedLine, TemplateDetail, ViewDetail
 
+_KEPT = 4096
+_marks: dict[tuple[Any, ...], MarkedLine] = {}
 
-def view_in_context(context: Any) -> ViewDetail | None:
-    """The class-based view a template context names (``ContextMixin`` puts it there)."""
+
+def view_class_in_context(context: Any) -> type | None:
+    """The class of the view a template context names (``ContextMixin`` puts it there)."""
     try:
         view = context.get("view")
     except Exception:  # a context of another kind: no view to read
         return None
     if view is None or isinstance(view, str | int | float):
         return None
-    return ViewDetail(type(view))
+    return type(view)
 
 
 def django_template_line(frame: FrameType) -> tuple[str, int, str, Any] | None:
@@ -64,6 +67,16 @@ def _jinja_line(template: Any, compiled_line: int) -> int:
 def template_mark(
     found: tuple[str, int, str, Any], in_project: bool, view: ViewDetail | None
 ) -> MarkedLine:
+    """The marked line of a template frame (one object per line and view: a loop renders
+    the same tag again and again)."""
     filename, line, name, context = found
-    detail = TemplateDetail(name, line, view_in_context(context) or view)
-    return MarkedLine(filename, line, name, in_project, detail)
+    view_class = view_class_in_context(context)
+    key = (filename, line, name, in_project, view_class, view)
+    mark = _marks.get(key)
+    if mark is None:
+        shown_view = ViewDetail(view_class) if view_class is not None else view
+        mark = MarkedLine(filename, line, name, in_project, TemplateDetail(name, line, shown_view))
+        if len(_marks) >= _KEPT:
+            _marks.clear()
+        _marks[key] = mark
+    return mark
