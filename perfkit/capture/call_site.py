@@ -45,6 +45,7 @@ from perfkit.capture.site_details import (
     SiteDetail,
     TemplateDetail,
     ViewDetail,
+    view_of,
 )
 from perfkit.capture.source_paths import (
     display_path,
@@ -206,7 +207,7 @@ class CallSiteResolver:
         """
         library_frame: FrameType | None = None
         library_mark: MarkedLine | None = None
-        view: ViewDetail | None = None
+        view: ViewDetail | None = None  # the view a frame or an outer template names
         hop: FrameType | None = None
         current = frame
         kinds = self._kinds
@@ -224,7 +225,10 @@ class CallSiteResolver:
                 if mark is not None:
                     if mark.in_project:
                         return _site_of(mark)
-                    library_mark = library_mark or mark
+                    if library_mark is None:
+                        library_mark = mark
+                    elif view is None:  # an included template's context may lack the view
+                        view = view_of(mark.detail)
             elif kind == _LIBRARY:
                 library_frame = library_frame or current
             elif kind == _VIEW_ENTRY:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from perfkit.capture.call_site import CallSite, is_project_file
-from perfkit.capture.declarations import attribute_line, class_source, method_line
+from perfkit.capture.declarations import class_source
 from perfkit.capture.site_details import ViewDetail
 from perfkit.capture.source_paths import display_path
 
@@ -49,21 +49,37 @@ def view_site(request: Any) -> CallSite | None:
 
 @dataclass(frozen=True)
 class QuerysetTarget:
-    """Where a view builds the rows a fix applies to: ``name`` and ``location``."""
+    """Where a view builds the rows a fix applies to: ``name`` and ``location``;
+    ``names`` and ``strings`` are the identifiers and string literals of that code."""
 
     name: str  # "BookListView.get_queryset()", "BookListView.queryset", "book_list"
     location: str  # "path/to/views.py:LINE"
+    names: frozenset[str] = frozenset()
+    strings: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
 
 
-def queryset_target(view: ViewDetail, model_name: str) -> QuerysetTarget | None:
-    """The place in the project where ``view`` builds its ``model_name`` queryset."""
+def queryset_target(
+    view: ViewDetail, model_name: str = "", mentioning: str = ""
+) -> QuerysetTarget | None:
+    """The place in the project where ``view`` builds its queryset; None when the view is
+    not the project's, or when that code does not name ``model_name`` (the model whose
+    rows a fix joins from) or the string ``mentioning`` (the path an unused eager load
+    names): then the rows came from somewhere else."""
     subject = view.view
     if isinstance(subject, type):
-        return _class_target(subject)
-    return _function_target(subject, model_name)
+        target = _class_target(subject)
+    else:
+        target = _function_target(subject, model_name)
+    if target is None:
+        return None
+    if model_name and model_name not in target.names:
+        return None
+    if mentioning and mentioning not in target.strings:
+        return None
+    return target
 
 
 @lru_cache(maxsize=256)
@@ -74,26 +90,43 @@ def _class_target(view_class: type) -> QuerysetTarget | None:
         if (source := class_source(klass)) is not None and is_project_file(source.filename)
     ]
     for klass in project_classes:
-        line = method_line(klass, "get_queryset")
-        if line is not None:
-            return _at(klass, f"{klass.__qualname__}.get_queryset()", line)
+        source = class_source(klass)
+        assert source is not None
+        for node in source.body.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "get_queryset":
+                return _target(f"{klass.__qualname__}.get_queryset()", source.filename, node)
     for klass in project_classes:
-        line = attribute_line(klass, "queryset")
-        if line is not None:
-            return _at(klass, f"{klass.__qualname__}.queryset", line)
+        source = class_source(klass)
+        assert source is not None
+        for node in source.body.body:
+            if isinstance(node, ast.Assign) and "queryset" in _assigned_names(node):
+                return _target(f"{klass.__qualname__}.queryset", source.filename, node)
     if project_classes:
-        first = project_classes[0]
-        source = class_source(first)
-        if source is not None:
-            return _at(first, f"the queryset of {first.__qualname__}", source.line)
+        source = class_source(project_classes[0])
+        assert source is not None
+        name = f"the queryset of {project_classes[0].__qualname__}"
+        return _target(name, source.filename, source.body)
     return None
 
 
-def _at(klass: type, name: str, line: int) -> QuerysetTarget | None:
-    source = class_source(klass)
-    if source is None:
-        return None
-    return QuerysetTarget(name, f"{display_path(source.filename)}:{line}")
+def _assigned_names(node: ast.Assign) -> set[str]:
+    return {target.id for target in node.targets if isinstance(target, ast.Name)}
+
+
+def _target(name: str, filename: str, node: ast.AST) -> QuerysetTarget:
+    names, strings = _names_and_strings(node)
+    line = getattr(node, "lineno", 0)
+    return QuerysetTarget(name, f"{display_path(filename)}:{line}", names, strings)
+
+
+def _names_and_strings(node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
+    names, strings = set(), set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            names.add(child.id)
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+            strings.add(child.value)
+    return frozenset(names), frozenset(strings)
 
 
 def _function_target(function: Any, model_name: str) -> QuerysetTarget | None:
@@ -105,21 +138,16 @@ def _function_target(function: Any, model_name: str) -> QuerysetTarget | None:
         return None
     if not filename or not is_project_file(filename):
         return None
-    line = _line_naming(textwrap.dedent("".join(lines)), model_name)
-    name = f"the queryset in {getattr(target, '__qualname__', 'the view')}"
-    return QuerysetTarget(name, f"{display_path(filename)}:{first + (line or 1) - 1}")
-
-
-@lru_cache(maxsize=256)
-def _line_naming(source: str, model_name: str) -> int | None:
-    """The first line (1-based, within ``source``) that names ``model_name``."""
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
     except SyntaxError:
         return None
-    lines = [
+    naming = [
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Name) and node.id == model_name and isinstance(node.ctx, ast.Load)
     ]
-    return min(lines) if lines else None
+    names, strings = _names_and_strings(tree)
+    line = first + (min(naming) if naming else 1) - 1
+    name = f"the queryset in {getattr(target, '__qualname__', 'the view')}"
+    return QuerysetTarget(name, f"{display_path(filename)}:{line}", names, strings)

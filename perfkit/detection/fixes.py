@@ -82,7 +82,9 @@ def unused_eager_load_fix(
 ) -> str:
     """The fix for an eager load nothing read."""
     admin = admin_of(site)
-    target: Any = _admin_queryset_target(admin) if admin else _target(site, request_view, "")
+    target: Any = (
+        _admin_queryset_target(admin) if admin else _target(site, request_view, "", path)
+    )
     where = f" in {target}" if target else ""
     return (
         f'{method}("{path}") loaded {label} for {instances} object(s) but nothing read it: '
@@ -99,10 +101,10 @@ def admin_of(site: CallSite) -> AdminDetail | None:
 
 # -- views ----------------------------------------------------------------------------------
 def _target(
-    site: CallSite, request_view: ViewDetail | None, model_name: str
+    site: CallSite, request_view: ViewDetail | None, model_name: str, mentioning: str = ""
 ) -> QuerysetTarget | None:
     view = view_of(site.detail) or request_view
-    return queryset_target(view, model_name) if view is not None else None
+    return queryset_target(view, model_name, mentioning) if view is not None else None
 
 
 def _target_text(site: CallSite, request_view: ViewDetail | None, model_name: str) -> str:
