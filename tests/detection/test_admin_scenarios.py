@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import django
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
@@ -111,6 +112,9 @@ def test_changelist_n_plus_one_is_located_and_fixed(name, client, monkeypatch):
     before = Visit(changelist(name), client)
     assert before.response.status_code == 200
     found = [(f.relation, f.location, f.location_label, f.suggestion) for f in before.n_plus_ones()]
+    if name == "nullable" and django.VERSION >= (6, 0):
+        assert found == []  # Django 6 joins every relation of list_display itself
+        return
     assert found == [CHANGELISTS[name]], [f.message for f in before.findings]
 
     apply_admin_fix(found[0][3], admins.SITES[name][2], monkeypatch)
