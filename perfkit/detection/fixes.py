@@ -64,7 +64,9 @@ def repeated_query_fix(
             f"The same COUNT ran {count} times from here: count all groups in one query "
             "with values(...).annotate(Count(...)) or annotate the parent queryset."
         )
-    target = _target(site, request_view, "")
+    # A loop in your own code is at the location itself; a template's or serializer's
+    # loop walks the rows the view loaded.
+    target = _target(site, request_view, "") if site.detail is not None else None
     walked = str(target) if target else "the queryset the loop walks"
     return (
         f"The same query ran {count} times from here: fetch the rows in one query "
