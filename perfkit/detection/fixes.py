@@ -84,9 +84,7 @@ def unused_eager_load_fix(
 ) -> str:
     """The fix for an eager load nothing read."""
     admin = admin_of(site)
-    target: Any = (
-        _admin_queryset_target(admin) if admin else _target(site, request_view, "", path)
-    )
+    target: Any = _admin_queryset_target(admin) if admin else _target(site, request_view, "", path)
     where = f" in {target}" if target else ""
     return (
         f'{method}("{path}") loaded {label} for {instances} object(s) but nothing read it: '
