@@ -21,7 +21,7 @@ from perfkit.capture.site_details import AdminDetail, CalledFrom, ViewDetail, vi
 from perfkit.capture.source_paths import display_path
 from perfkit.capture.view_site import QuerysetTarget, queryset_target
 
-PREFETCH_KINDS = frozenset(
+_PREFETCH_KINDS = frozenset(
     {"reverse_many", "many_to_many", "generic_relation", "generic_foreign_key"}
 )
 _PARENT_ROWS = "the queryset that loads the parent rows"
@@ -37,7 +37,7 @@ def relation_fix(query: CapturedQuery, request_view: ViewDetail | None = None) -
             f'"{relation.attribute}" was deferred, then read row by row: remove it from '
             f"defer() or add it to only() where the {model} queryset is built."
         )
-    counting = "COUNT(" in query.fingerprint.upper() and relation.kind in PREFETCH_KINDS
+    counting = "COUNT(" in query.fingerprint.upper() and relation.kind in _PREFETCH_KINDS
     admin = admin_of(query.call_site)
     if admin is not None:
         return _admin_relation_fix(admin, relation, counting)
@@ -84,7 +84,9 @@ def unused_eager_load_fix(
 ) -> str:
     """The fix for an eager load nothing read."""
     admin = admin_of(site)
-    target: Any = _admin_queryset_target(admin) if admin else _target(site, request_view, "", path)
+    target: str | QuerysetTarget | None = (
+        _admin_queryset_target(admin) if admin else _target(site, request_view, "", path)
+    )
     where = f" in {target}" if target else ""
     return (
         f'{method}("{path}") loaded {label} for {instances} object(s) but nothing read it: '
