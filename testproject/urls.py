@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from testproject.journal import views as journal
+from testproject.school import pages
 from testproject.school import views as school
 from testproject.staff import views as staff
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/naive/", include(naive.urls)),
     path("api/tuned/", include(tuned.urls)),
+    path("naive/classes/", pages.NaiveClassListView.as_view(), name="naive-class-list"),
+    path("tuned/classes/", pages.TunedClassListView.as_view(), name="tuned-class-list"),
 ]
 
 if "debug_toolbar" in settings.INSTALLED_APPS:  # PERFKIT_TOOLBAR=1 (docs/browser.md)

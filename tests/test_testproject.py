@@ -63,3 +63,11 @@ def test_runs_on_postgresql(client, data):
     assert connection.vendor == "postgresql"
     assert connection.pg_version >= 130000
     assert count_queries(client, "/api/tuned/attendance/") <= 3
+
+
+def test_naive_class_page_issues_more_queries_than_tuned(client, data):
+    naive = count_queries(client, "/naive/classes/")
+    tuned = count_queries(client, "/tuned/classes/")
+    assert naive >= tuned + 4, (naive, tuned)
+    assert tuned <= 3
+    assert client.get("/naive/classes/").content == client.get("/tuned/classes/").content

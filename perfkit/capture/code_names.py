@@ -11,6 +11,8 @@ import ast
 import os
 from functools import lru_cache
 
+from perfkit.capture.source_paths import real_path
+
 _Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
@@ -24,11 +26,16 @@ def split_location(location: str) -> tuple[str, int]:
 
 def qualname_at(path: str, line: int) -> str | None:
     """The qualified name of the innermost def/class holding ``line``, None at module
-    level or when the file cannot be read."""
+    level or when the file cannot be read. ``path`` is a path as locations show it
+    (relative to the project root or to a library's directory) or any real path."""
+    found = real_path(path)
+    if found is None or not found.endswith(".py"):
+        return None
     try:
-        stamp = os.stat(path).st_mtime_ns
+        stamp = os.stat(found).st_mtime_ns
     except OSError:
         return None
+    path = found
     scopes = _scopes(path, stamp)
     best: tuple[int, str] | None = None
     for start, end, name in scopes:
@@ -45,7 +52,7 @@ def call_site_key(location: str) -> str:
         return location
     name = qualname_at(path, line)
     if name is None:
-        return f"{path}::<module>" if os.path.exists(path) else location
+        return f"{path}::<module>" if real_path(path) else location
     return f"{path}::{name}"
 
 

@@ -7,20 +7,43 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
 
 from perfkit.capture import CallSite, Capture, CapturedQuery, EagerLoad, excluded
+from perfkit.capture.site_details import TemplateDetail, ViewDetail, view_of
 from perfkit.detection.created_rows import created_rows_fix
 from perfkit.detection.findings import Finding
+from perfkit.detection.fixes import (
+    relation_fix,
+    repeated_query_fix,
+    unused_eager_load_fix,
+)
 from perfkit.detection.options import DetectionOptions
-from perfkit.detection.prefetched import prefetched_relation_fix
 from perfkit.detection.values import with_values_policy
 from perfkit.schema.plan import PlanUnavailable, explain
 
-_Where = Callable[[CallSite], str]
-_PREFETCH_KINDS = frozenset(
-    {"reverse_many", "many_to_many", "generic_relation", "generic_foreign_key"}
-)
+
+class _Where:
+    """Where a finding is: its call site's location and label. A site with no line at
+    all (no frame of any code found) is located at the request's view, if there is one."""
+
+    def __init__(self, fallback: CallSite | None) -> None:
+        self.fallback = fallback
+        self.view: ViewDetail | None = view_of(fallback.detail) if fallback else None
+
+    def __call__(self, site: CallSite) -> str:
+        if not site.known and self.fallback is not None:
+            return self.fallback.location
+        return site.location
+
+    def label(self, site: CallSite) -> str:
+        if not site.known:
+            return ""
+        detail = site.detail
+        if isinstance(detail, TemplateDetail) and self.view is not None:
+            site = replace(site, detail=detail.or_view(self.view))
+        return site.label
 
 
 def find_problems(
@@ -28,12 +51,7 @@ def find_problems(
 ) -> list[Finding]:
     """Every finding in ``capture``, allowlist not applied, in a stable order."""
     fallback = fallback_site or capture.fallback_site
-
-    def where(site: CallSite) -> str:
-        if not site.in_user_code and fallback is not None:
-            return fallback.location
-        return site.location
-
+    where = _Where(fallback)
     queries = capture.queries
     findings, explained = _relation_n_plus_one(queries, options, where)
     findings += _repeated_queries(queries, options, where, explained)
@@ -70,33 +88,13 @@ def _relation_n_plus_one(
                 total_ms=sum(query.duration_ms for query in group),
                 location=location,
                 sql=first.sql,
-                suggestion=created_rows_fix(queries, group, _relation_fix(first)),
+                suggestion=created_rows_fix(queries, group, relation_fix(first, where.view)),
                 fingerprint=first.fingerprint,
                 alias=first.alias,
+                location_label=where.label(first.call_site),
             )
         )
     return findings, explained
-
-
-def _relation_fix(query: CapturedQuery) -> str:
-    relation = query.relation
-    assert relation is not None
-    model = relation.label.rsplit(".", 1)[0]
-    if relation.prefetched:
-        return prefetched_relation_fix(relation)
-    if relation.kind == "deferred":
-        return (
-            f'"{relation.attribute}" was deferred, then read row by row: remove it from '
-            f"defer() or add it to only() where the {model} queryset is built."
-        )
-    if "COUNT(" in query.fingerprint.upper() and relation.kind in _PREFETCH_KINDS:
-        return (
-            f'Count in the query instead: annotate(Count("{relation.path}")) on the '
-            f"queryset that loads the parent rows, and read the annotation."
-        )
-    if relation.joinable and relation.kind in ("forward", "reverse_one_to_one"):
-        return f'Add select_related("{relation.path}") to the queryset that loads the parent rows.'
-    return f'Add prefetch_related("{relation.path}") to the queryset that loads the parent rows.'
 
 
 def _repeated_queries(
@@ -122,27 +120,16 @@ def _repeated_queries(
                 location=location,
                 sql=group[0].sql,
                 suggestion=created_rows_fix(
-                    queries, group, _repeated_query_fix(fingerprint, len(group))
+                    queries,
+                    group,
+                    repeated_query_fix(fingerprint, len(group), group[0].call_site, where.view),
                 ),
                 fingerprint=fingerprint,
                 alias=alias,
+                location_label=where.label(group[0].call_site),
             )
         )
     return findings
-
-
-def _repeated_query_fix(fingerprint: str, count: int) -> str:
-    upper = fingerprint.upper()
-    if "COUNT(" in upper:
-        return (
-            f"The same COUNT ran {count} times from here: count all groups in one query "
-            "with values(...).annotate(Count(...)) or annotate the parent queryset."
-        )
-    return (
-        f"The same query ran {count} times from here: fetch the rows in one query "
-        "(filter(pk__in=...), in_bulk(), or select_related/prefetch_related on the "
-        "queryset the loop walks)."
-    )
 
 
 def _repeated_writes(
@@ -173,6 +160,7 @@ def _repeated_writes(
                 suggestion=f"{len(group)} {statement}s of the same shape from one line: {fix}.",
                 fingerprint=fingerprint,
                 alias=alias,
+                location_label=where.label(group[0].call_site),
             )
         )
     return findings
@@ -196,11 +184,10 @@ def _unused_eager_loads(loads: Iterable[EagerLoad], where: _Where) -> list[Findi
                 total_ms=0.0,
                 location=location,
                 sql="",
-                suggestion=(
-                    f'{load.method}("{load.path}") loaded {load.label} for '
-                    f"{load.instances} object(s) but nothing read it: remove "
-                    f'"{load.path}" from {load.method}().'
+                suggestion=unused_eager_load_fix(
+                    load.method, load.path, load.label, load.instances, load.call_site, where.view
                 ),
+                location_label=where.label(load.call_site),
             )
         )
     return findings
@@ -234,6 +221,7 @@ def _slow_queries(
                 fingerprint=fingerprint,
                 alias=alias,
                 explain=plan,
+                location_label=where.label(slowest.call_site),
             )
         )
     return findings

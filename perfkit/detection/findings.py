@@ -30,11 +30,14 @@ class Finding:
 
     ``relation`` is ``"app_label.Model.field"`` when the problem goes through a relation
     (or a deferred field), else None. ``location`` is the user's call site
-    (``"path/to/file.py:LINE"``); ``sql`` a sample of the SQL (placeholders; literals
-    written into it replaced by ``?``); ``suggestion`` the fix in one sentence. ``count``
-    and ``total_ms`` are the number and the summed duration of the queries behind the
-    finding. ``params`` is None unless ``LOG_PARAMETERS`` is on: then the ``repr`` of the
-    first query's parameters, and ``sql`` keeps its literals (see
+    (``"path/to/file.py:LINE"``, or a template's ``"path/to/list.html:LINE"``);
+    ``location_label`` says what that line is when more than the project's Python
+    (``"ClassSerializer.teacher"``, ``"template rendered by ClassListView"``,
+    ``"library code"``); ``sql`` a sample of the SQL (placeholders; literals written
+    into it replaced by ``?``); ``suggestion`` the fix in one sentence. ``count`` and
+    ``total_ms`` are the number and the summed duration of the queries behind the
+    finding. ``params`` is None unless ``LOG_PARAMETERS`` is on: then the ``repr`` of
+    the first query's parameters, and ``sql`` keeps its literals (see
     :mod:`perfkit.detection.values`).
     """
 
@@ -49,6 +52,7 @@ class Finding:
     alias: str = "default"
     explain: str | None = None
     params: str | None = None
+    location_label: str = ""
 
     @property
     def message(self) -> str:
@@ -59,7 +63,8 @@ class Finding:
         else:
             unit = "query" if self.count == 1 else "queries"
             size = f"{self.count} {unit}, {self.total_ms:.1f} ms"
-        text = f"{self.kind} {subject} at {self.location}: {size}"
+        where = f"{self.location} ({self.location_label})" if self.location_label else self.location
+        text = f"{self.kind} {subject} at {where}: {size}"
         if self.explain:
             text += f"; plan: {self.explain}"
         return f"{text}. {self.suggestion}"

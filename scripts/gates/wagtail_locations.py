@@ -3,7 +3,8 @@
 A location is judged against the lines that executed during the same request in the run
 without perfkit (``wagtail_requests.py --trace-lines-of``):
 
-- ``ok``: an existing line that executed during the request, and not a declaration;
+- ``ok``: an existing line (Python, or a template's ``{{ }}``/``{% %}``) that executed
+  during the request, and not a declaration;
 - ``router``: Wagtail's generic page-view router, never the view that ran (issue 11, 10);
 - ``fallback``: a ``def``/``class`` line, perfkit's stand-in when no project frame made
   the query: where the view is declared, not the code that queried;

@@ -8,8 +8,9 @@ way in both runs and free of project frames, so it cannot become a call site), t
 exception a view raised, every record of the ``perfkit`` logger, and the findings.
 
 With ``--trace-lines-of`` (the run without perfkit) it also records which lines of the
-files named by the other run's findings executed during each request: the verdict uses
-them to tell a location that ran from one that did not.
+files named by the other run's findings executed during each request (Python lines, and
+the template lines whose tags rendered): the verdict uses them to tell a location that
+ran from one that did not.
 """
 
 from __future__ import annotations
@@ -143,11 +144,15 @@ class RecordingHandler(logging.Handler):
 
 @contextmanager
 def lines_run_in(files: set[str]) -> Iterator[dict[str, set[int]]]:
-    """Which lines of ``files`` (real paths) execute inside the block."""
+    """Which lines of ``files`` (real paths) execute inside the block: Python lines, and
+    template lines (each ``{{ }}``/``{% %}`` Django's engine renders)."""
     ran: dict[str, set[int]] = {}
     if not files:  # the run with perfkit: no tracer at all, not even an idle one
         yield ran
         return
+    from django.template.base import Node
+
+    render_node = Node.render_annotated.__code__
     wanted: dict[str, bool] = {}
 
     def local(frame: FrameType, event: str, arg: Any) -> Any:
@@ -156,6 +161,14 @@ def lines_run_in(files: set[str]) -> Iterator[dict[str, set[int]]]:
         return local
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code is render_node:
+            node = frame.f_locals.get("self")
+            template = getattr(getattr(node, "origin", None), "name", None)
+            if isinstance(template, str) and not template.startswith("<"):
+                template = os.path.realpath(template)
+                if template in files:
+                    ran.setdefault(template, set()).add(node.token.lineno)
+            return None
         filename = frame.f_code.co_filename
         keep = wanted.get(filename)
         if keep is None:

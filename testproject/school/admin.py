@@ -23,9 +23,22 @@ class ClassAdmin(admin.ModelAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ["student", "school_class", "enrolled_on"]
+    """Demo material: the teacher column follows a relation list_select_related does not
+    join, and each row counts its class's enrollments with a query of its own."""
+
+    list_display = [
+        "student",
+        "school_class",
+        "school_class__teacher__last_name",
+        "class_size",
+        "enrolled_on",
+    ]
     list_select_related = ["student", "school_class"]
     raw_id_fields = ["student", "school_class"]
+
+    @admin.display(description="class size")
+    def class_size(self, enrollment: Enrollment) -> int:
+        return enrollment.school_class.enrollments.count()
 
 
 @admin.register(ClassSession)

@@ -15,8 +15,9 @@ import perfkit
 from perfkit.detection import PerfkitWarning, forget_matches, unmatched_entries
 from perfkit.middleware import FINDINGS_HEADER
 from testproject.journal import serializers as journal_serializers
-from testproject.journal import views as journal
+from testproject.school import serializers as school_serializers
 from testproject.school import views as school
+from testproject.staff import serializers as staff_serializers
 from testproject.staff import views as staff
 
 pytestmark = pytest.mark.usefixtures("site_data")
@@ -25,6 +26,16 @@ pytestmark = pytest.mark.usefixtures("site_data")
 def at(view: type) -> str:
     path = Path(inspect.getsourcefile(view)).relative_to(Path.cwd())
     return f"{path}:{inspect.getsourcelines(view)[1]}"
+
+
+def declared(serializer: type, field: str) -> str:
+    """The line where ``serializer`` declares ``field`` (``field = ...``)."""
+    lines, first = inspect.getsourcelines(serializer)
+    path = Path(inspect.getsourcefile(serializer)).relative_to(Path.cwd())
+    for offset, text in enumerate(lines):
+        if text.strip().startswith(f"{field} = "):
+            return f"{path}:{first + offset}"
+    raise LookupError(field)
 
 
 def serializer_line(marker: str) -> str:
@@ -36,26 +47,31 @@ def serializer_line(marker: str) -> str:
     raise LookupError(marker)
 
 
+# Each N+1 is located at the serializer field that read the relation (for the
+# SerializerMethodField comment_count, the line of its method that queried).
+SCHOOL, STAFF, JOURNAL = school_serializers, staff_serializers, journal_serializers
 EXPECTED = {
     "classes": {
-        ("school.Class.teacher", at(school.NaiveClassViewSet)),
-        ("school.Class.students", at(school.NaiveClassViewSet)),
+        ("school.Class.teacher", declared(SCHOOL.ClassSerializer, "teacher")),
+        ("school.Class.students", declared(SCHOOL.ClassSerializer, "students")),
     },
     "attendance": {
-        ("school.Attendance.student", at(school.NaiveAttendanceViewSet)),
-        ("school.Attendance.class_session", at(school.NaiveAttendanceViewSet)),
-        ("school.ClassSession.school_class", at(school.NaiveAttendanceViewSet)),
-        ("school.ClassSession.teacher", at(school.NaiveAttendanceViewSet)),
+        ("school.Attendance.student", declared(SCHOOL.AttendanceSerializer, "student")),
+        ("school.Attendance.class_session", declared(SCHOOL.AttendanceSerializer, "class_session")),
+        ("school.ClassSession.school_class", declared(SCHOOL.ClassSessionSerializer, "class_name")),
+        ("school.ClassSession.teacher", declared(SCHOOL.ClassSessionSerializer, "teacher_name")),
     },
     "schedules": {
-        ("staff.Schedule.department", at(staff.NaiveScheduleViewSet)),
-        ("staff.Schedule.shifts", at(staff.NaiveScheduleViewSet)),
-        ("staff.Shift.employee", at(staff.NaiveScheduleViewSet)),
-        ("staff.Employee.department", at(staff.NaiveScheduleViewSet)),
+        ("staff.Schedule.department", declared(STAFF.ScheduleSerializer, "department")),
+        ("staff.Schedule.shifts", declared(STAFF.ScheduleSerializer, "shifts")),
+        ("staff.Shift.employee", declared(STAFF.ShiftSerializer, "employee")),
+        ("staff.Employee.department", declared(STAFF.EmployeeSerializer, "department_name")),
     },
-    "employees": {("staff.Employee.department", at(staff.NaiveEmployeeViewSet))},
+    "employees": {
+        ("staff.Employee.department", declared(STAFF.EmployeeSerializer, "department_name")),
+    },
     "journal": {
-        ("journal.JournalEntry.user", at(journal.NaiveJournalEntryViewSet)),
+        ("journal.JournalEntry.user", declared(JOURNAL.JournalEntrySerializer, "username")),
         ("journal.JournalEntry.comments", serializer_line("entry.comments.count()")),
     },
 }
@@ -99,7 +115,14 @@ def test_log_action_writes_one_line_per_finding(settings, caplog):
         Client().get("/api/naive/classes/")
     lines = [record.getMessage() for record in caplog.records if record.name == "perfkit"]
     assert len(lines) == 2
-    assert lines[0].startswith("n_plus_one school.Class.teacher at testproject/school/views.py:")
+    teacher = declared(school_serializers.ClassSerializer, "teacher")
+    assert lines[0].startswith(
+        f"n_plus_one school.Class.teacher at {teacher} (ClassSerializer.teacher): 6 queries"
+    )
+    assert lines[0].endswith(
+        'Add select_related("teacher") to NaiveClassViewSet.get_queryset() '
+        f"({at(school.NaiveClassViewSet.get_queryset)})."
+    )
 
 
 def test_raise_action_raises_nplusoneerror(settings):

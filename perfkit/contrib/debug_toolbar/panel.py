@@ -111,6 +111,7 @@ def finding_row(finding: Finding) -> dict[str, Any]:
         "kind_label": KIND_LABELS[finding.kind],
         "relation": finding.relation or "",
         "location": finding.location,
+        "label": finding.location_label,
         "function": (qualname_at(path, line) if line else None) or "",
         "count": finding.count,
         "total_ms": round(finding.total_ms, 2),

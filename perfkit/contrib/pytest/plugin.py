@@ -410,7 +410,7 @@ def shipped_finding(finding: Any) -> dict[str, Any]:
 
 def shipped_error(error: BaseException) -> str:
     """An error inside perfkit, as text that holds no value: its type and where it rose."""
-    from perfkit.capture.call_site import display_path
+    from perfkit.capture.source_paths import display_path
 
     where = ""
     traceback = error.__traceback__
