@@ -28,11 +28,14 @@ class KeyPart:
 
     @property
     def label(self) -> str:
-        text = ("-" if self.descending else "") + self.column
+        """The key as CREATE INDEX writes it: ``name COLLATE "C" varchar_pattern_ops DESC``."""
+        text = self.column
+        if self.collation:
+            text += f' COLLATE "{self.collation}"'
         if self.opclass:
             text += f" {self.opclass}"
-        if self.collation:
-            text += f" COLLATE {self.collation}"
+        if self.descending:
+            text += " DESC"
         return text
 
     @property
@@ -133,8 +136,13 @@ class IndexDefinition:
             found.append("one of them is unique")
         return found
 
+    @property
+    def key_text(self) -> str:
+        """The keys, with collations, operator classes and directions: ``(a, b DESC)``."""
+        return f"({', '.join(part.label for part in self.keys)})"
+
     def describe(self) -> str:
-        text = f"{self.name} ({', '.join(part.label for part in self.keys)})"
+        text = f"{self.name} {'UNIQUE ' if self.unique else ''}{self.key_text}"
         if self.include:
             text += f" INCLUDE ({', '.join(self.include)})"
         if self.predicate:

@@ -69,7 +69,14 @@ def test_captured_file_is_read_and_planned_on_postgres_only(tmp_path):
     path.write_text(json.dumps([{"sql": "SELECT 1 FROM school_student", "total_ms": 5}]))
     err = StringIO()
     call_command(
-        "perfaudit", "--captured", str(path), "--checks", "PA501", stdout=StringIO(), stderr=err
+        "perfaudit",
+        "--captured",
+        str(path),
+        "--checks",
+        "PA501",
+        verbosity=2,  # the progress lines
+        stdout=StringIO(),
+        stderr=err,
     )
     if connection.vendor == "sqlite":
         assert "perfaudit: skipped PA501: PostgreSQL only (sqlite here)." in err.getvalue()
