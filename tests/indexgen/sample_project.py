@@ -81,7 +81,8 @@ class SampleProject:
     root: Path
     vendor: str
     database_name: str
-    # Added to every command's environment (PERFKIT_SAMPLE_PATH, ..._APPS, ..._OTHER_DATABASE).
+    # Added to every command's environment (PERFKIT_SAMPLE_PATH, ..._APPS, ..._OPTIONS,
+    # ..._OTHER_DATABASE).
     extra_environment: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -263,6 +264,10 @@ else:
 if os.environ.get("PERFKIT_SAMPLE_PATH"):
     sys.path.insert(0, os.environ["PERFKIT_SAMPLE_PATH"])
 INSTALLED_APPS += [app for app in os.environ.get("PERFKIT_SAMPLE_APPS", "").split(",") if app]
+if os.environ.get("PERFKIT_SAMPLE_OPTIONS"):  # e.g. "-c statement_timeout=1000"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ[
+        "PERFKIT_SAMPLE_OPTIONS"
+    ]
 if os.environ.get("PERFKIT_SAMPLE_OTHER_DATABASE"):
     DATABASES["other"] = {
         **DATABASES["default"], "NAME": os.environ["PERFKIT_SAMPLE_OTHER_DATABASE"]
