@@ -45,7 +45,7 @@ CHECKS: dict[str, Check] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditFinding:
     """One problem, in Django terms (model and fields) and database terms (table, index).
 

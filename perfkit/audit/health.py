@@ -130,6 +130,8 @@ def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
         except Exception as error:  # an unreachable replica must not hide a used index
             context.skipped.append(f"PA402 unused indexes: replica {alias!r} unreadable ({error}).")
             return
+    candidates = []
+    minimum_bytes = perfkit_settings.AUDIT_UNUSED_MIN_BYTES
     for table, indexes in sorted(context.present.items()):
         audited = context.model_for(table)
         fk_columns = set()
@@ -144,23 +146,45 @@ def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
                 continue  # the field's own LIKE/startswith index: rare reads, slow without it
             if index.keys and index.keys[0].column in fk_columns:
                 continue  # covers a foreign key: ON DELETE and joins need it
-            if (index.size_bytes or 0) < perfkit_settings.AUDIT_UNUSED_MIN_BYTES:
-                continue
             scans = [index.scans] + [found.get((table, index.name), 0) for found in replica_scans]
             if max(scans) >= perfkit_settings.AUDIT_UNUSED_MAX_SCANS:
                 continue
-            where = " and on every replica" if replica_scans else ""
-            yield AuditFinding(
-                "PA402",
-                table,
-                f"{index.name} ({(index.size_bytes or 0) / 1048576:.1f} MiB) was scanned "
-                f"{index.scans} times {age.describe()}{where}: it costs every "
-                "write and serves no read.",
-                model=audited.label if audited else None,
-                index=index.name,
-                columns=index.columns,
-                fix=f"DROP INDEX CONCURRENTLY {index.name}; (or remove it from the model)",
-            )
+            # relpages' estimate first (free); the exact size below, for these only.
+            if (index.size_bytes or 0) < minimum_bytes / 2:
+                continue
+            candidates.append((table, audited, index))
+    sizes = _exact_sizes(context, [index.name for _table, _audited, index in candidates])
+    where = " and on every replica" if replica_scans else ""
+    for table, audited, index in candidates:
+        size = sizes.get(index.name, index.size_bytes or 0)
+        if size < minimum_bytes:
+            continue
+        yield AuditFinding(
+            "PA402",
+            table,
+            f"{index.name} ({size / 1048576:.1f} MiB) was scanned "
+            f"{index.scans} times {age.describe()}{where}: it costs every "
+            "write and serves no read.",
+            model=audited.label if audited else None,
+            index=index.name,
+            columns=index.columns,
+            fix=f"DROP INDEX CONCURRENTLY {index.name}; (or remove it from the model)",
+        )
+
+
+def _exact_sizes(context: AuditContext, names: list[str]) -> dict[str, int]:
+    """pg_relation_size() of the indexes named: one query, opening only those."""
+    if not names:
+        return {}
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ANY(current_schemas(false)) AND c.relkind = 'i' "
+            "AND c.relname = ANY(%s)",
+            [names],
+        )
+        return dict(cursor.fetchall())
 
 
 def check_nullable_leading(context: AuditContext) -> Iterator[AuditFinding]:

@@ -124,11 +124,11 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
         for index in indexes:
             if index.protected or not index.valid:
                 continue
-            fix, autofix = _removal(audited, index)
             if primary is not None and index.same_definition(
                 IndexDefinition(table, index.name, primary.keys, method=primary.method)
             ):
                 reported.add(index.name)
+                fix, autofix = _removal(audited, index)
                 yield AuditFinding(
                     "PA204",
                     table,
@@ -153,6 +153,7 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
             )
             if twin is not None:
                 reported.add(index.name)
+                fix, autofix = _removal(audited, index)
                 yield AuditFinding(
                     "PA201",
                     table,
@@ -171,6 +172,7 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
             if wider is None:
                 continue
             reported.add(index.name)
+            fix, autofix = _removal(audited, index)
             declared = _declaration(audited, index)
             field = context.field_for(table, index.columns[0])
             is_fk_index = (

@@ -15,7 +15,7 @@ Origin = Literal["primary", "unique", "constraint", "db_index", "like", "meta", 
 PATTERN_OPCLASSES = frozenset({"varchar_pattern_ops", "text_pattern_ops"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyPart:
     """One key of an index: a column (or a normalised expression), its direction, and
     the operator class and collation when they are not the default."""
@@ -45,10 +45,12 @@ class KeyPart:
         return not (self.expression or self.opclass or self.collation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexDefinition:
     """An index, normalised: table, keys with directions, operator classes and
-    collations, predicate, INCLUDE columns, uniqueness, access method, validity, size.
+    collations, predicate, INCLUDE columns, uniqueness, access method, validity, size
+    (for an index read from PostgreSQL, ``relpages``' estimate: as of its last VACUUM,
+    ANALYZE or build).
 
     ``field_name`` names the model field behind an implicit index (``db_index``, ``like``).
     """
