@@ -239,6 +239,45 @@ def test_the_same_migration_twice_and_reverse_then_forward(sample):
     assert index_state(sample) is None
 
 
+def test_an_index_another_session_is_still_building_is_an_error(sample):
+    seed(sample)
+    generate(sample)
+    holder = Holder(sample, "SELECT count(*) FROM shop_customer", 60, isolation="REPEATABLE READ")
+    holder.start()
+    errors = []
+
+    def build_elsewhere():
+        try:
+            with connect(sample) as conn:
+                conn.execute(f'CREATE INDEX CONCURRENTLY "{SINGLE}" ON shop_order (status)')
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    other = threading.Thread(target=build_elsewhere, daemon=True)
+    other.start()
+    (pid,) = wait_for(
+        sample,
+        "SELECT p.pid FROM pg_stat_progress_create_index p "
+        "JOIN pg_class c ON c.oid = p.index_relid WHERE c.relname = %s",
+        (SINGLE,),
+    )
+    migrate = sample.run("migrate", "shop")
+    holder.release()
+    other.join(timeout=60)
+    assert errors == []
+    assert migrate.returncode == 1
+    assert (
+        f"The index {SINGLE} on shop_order is INVALID because another session (pid {pid}) "
+        "is still building it. Wait for that build to finish (or cancel it with "
+        "pg_cancel_backend), then migrate again." in migrate.stderr
+    )
+    # That build finished: the migration now finds the index as declared.
+    again = sample.run("migrate", "shop")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "INVALID" not in again.stderr
+    assert index_state(sample) == (True, True)
+
+
 def test_a_valid_index_with_another_definition_is_an_error(sample):
     generate(sample)
     sample.query(f'CREATE INDEX "{SINGLE}" ON shop_order (reference)', (), autocommit=True)
