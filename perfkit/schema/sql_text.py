@@ -18,9 +18,9 @@ exactly when they mean the same expression:
   as ``x >= a and x <= b`` (PostgreSQL stores it so), ``ESCAPE '\\'`` (the default) dropped;
 - nested ``and``/``or`` flattened; grouping kept where it changes the meaning.
 
-String literals keep their case. Text the parser does not understand falls back to a
-textual normalisation (quotes, case, casts and grouping parentheses dropped), which may
-call two different texts equal but never two equal ones different.
+String literals keep their case. Text the parser does not read (nothing Django writes
+for an index) falls back to a textual normalisation: quotes, case, casts and grouping
+parentheses dropped.
 
 :func:`without_literals` replaces every string and number literal by ``?``: what leaves
 the plan reader for display.
