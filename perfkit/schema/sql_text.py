@@ -19,8 +19,8 @@ exactly when they mean the same expression:
 - nested ``and``/``or`` flattened; grouping kept where it changes the meaning.
 
 String literals keep their case. Text the parser does not read (nothing Django writes
-for an index) falls back to a textual normalisation: quotes, case, casts and grouping
-parentheses dropped.
+for an index) falls back to a textual normalisation: quotes, case and casts dropped,
+spaces collapsed.
 
 :func:`without_literals` replaces every string and number literal by ``?``: what leaves
 the plan reader for display.
@@ -602,17 +602,17 @@ def _split_literals(text: str) -> list[tuple[bool, str]]:
 
 
 def _textual(text: str) -> str:
-    """Quotes, case, casts and parentheses dropped, spaces collapsed: for text the parser
-    does not read."""
+    """Quotes, case and casts dropped, spaces collapsed: for text the parser does not
+    read."""
     pieces = []
     for is_literal, piece in _split_literals(text):
         if is_literal:
             pieces.append(piece[1:] if piece[0] in "Ee" else piece)
         else:
-            pieces.append(_TEXT_CAST.sub("", piece).replace('"', "").lower())
-    joined = _TEXT_CAST.sub("", "".join(pieces))
-    joined = re.sub(r"(?<![\w\]])\(|\)(?=\s|$|\))", " ", joined)
-    return " ".join(joined.split())
+            piece = _TEXT_CAST.sub("", piece).replace('"', "").lower()
+            piece = re.sub(r"\s*([(),])\s*", r"\1", " ".join(piece.split()))
+            pieces.append(piece)
+    return _TEXT_CAST.sub("", "".join(pieces)).strip()
 
 
 @lru_cache(maxsize=8192)
