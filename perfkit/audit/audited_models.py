@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from perfkit.audit.installed_packages import is_project_app
 from perfkit.schema.declared import declared_indexes
 from perfkit.schema.definitions import IndexDefinition
 
@@ -23,24 +24,32 @@ class AuditedModel:
     table: str
     model: type[models.Model]
     declared: tuple[IndexDefinition, ...]
+    # The model comes from an installed package (see perfkit.audit.installed_packages).
+    third_party: bool = False
 
 
 def declared_models(
-    connection: BaseDatabaseWrapper, app_labels: Sequence[str] = ()
+    connection: BaseDatabaseWrapper, app_labels: Sequence[str] = (), third_party: bool = False
 ) -> list[AuditedModel]:
-    """The managed, concrete models of the migration state, with their declared indexes."""
+    """The managed, concrete models of the migration state, with their declared indexes:
+    of ``app_labels``, or else of the project's own apps (with ``third_party``, of every
+    app)."""
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     state_apps = loader.project_state().apps
     audited = []
+    project_apps: dict[str, bool] = {}
     for model in state_apps.get_models():
         meta = model._meta
         if not meta.managed or meta.proxy or meta.swapped:
             continue
         if app_labels and meta.app_label not in app_labels:
             continue
-        if not app_labels and not is_project_app(meta.app_label):
+        if meta.app_label not in project_apps:
+            project_apps[meta.app_label] = is_project_app(meta.app_label)
+        project_app = project_apps[meta.app_label]
+        if not app_labels and not project_app and not third_party:
             continue
         audited.append(
             AuditedModel(
@@ -50,18 +59,7 @@ def declared_models(
                 table=meta.db_table,
                 model=model,
                 declared=tuple(declared_indexes(model, connection)),
+                third_party=not project_app,
             )
         )
     return sorted(audited, key=lambda item: item.label)
-
-
-def is_project_app(app_label: str) -> bool:
-    """Apps installed as packages (Django's contrib apps, third-party apps) are audited
-    only when named: their models are not the project's to change."""
-    from django.apps import apps
-
-    try:
-        path = apps.get_app_config(app_label).path
-    except LookupError:
-        return True
-    return "site-packages" not in path and "dist-packages" not in path

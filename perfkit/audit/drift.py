@@ -45,6 +45,32 @@ def _twins(
     return twins
 
 
+def _declared_text(declared: IndexDefinition) -> str:
+    """The declared index in words, for a finding: ``an index on (a, b DESC) named x``."""
+    text = f"{'a unique' if declared.unique else 'an'} index on {declared.key_text}"
+    if declared.include:
+        text += f" INCLUDE ({', '.join(declared.include)})"
+    if declared.predicate:
+        text += f" WHERE {declared.predicate}"
+    if declared.method != "btree":
+        text += f" USING {declared.method}"
+    return text + (f" named {declared.name}" if declared.name else "")
+
+
+def _recreate_fix(audited_label: str, declared: IndexDefinition, present_name: str) -> str:
+    if declared.origin == "meta":
+        return "Recreate the index from the model (perfindex remove, then add)."
+    where = {
+        "constraint": "Meta.constraints",
+        "unique": "the unique field or unique_together",
+        "primary": "the primary key",
+    }.get(declared.origin, f"the field {declared.field_name!r}")
+    return (
+        f"Drop {present_name} and create it as {audited_label}'s {where} declares it "
+        "(python manage.py sqlmigrate shows Django's statement)."
+    )
+
+
 def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
     for audited in context.models:
         present = context.present.get(audited.table, [])
@@ -53,12 +79,10 @@ def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
         for position, declared in enumerate(audited.declared):
             twin = twins.get(position)
             if twin is None:
-                columns = ", ".join(declared.columns)
                 yield AuditFinding(
                     "PA101",
                     audited.table,
-                    f"{audited.label} declares an index on ({columns}) "
-                    f"{'named ' + declared.name + ' ' if declared.name else ''}that the "
+                    f"{audited.label} declares {_declared_text(declared)} that the "
                     "database does not have: queries that rely on it scan instead.",
                     model=audited.label,
                     index=declared.name or None,
@@ -68,7 +92,7 @@ def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
                 )
                 continue
             differences = declared.differences(twin)
-            if declared.origin == "meta" and differences:
+            if differences:
                 yield AuditFinding(
                     "PA103",
                     audited.table,
@@ -80,7 +104,7 @@ def check_drift(context: AuditContext) -> Iterator[AuditFinding]:
                     model=audited.label,
                     index=twin.name,
                     columns=twin.columns,
-                    fix="Recreate the index from the model (perfindex remove, then add).",
+                    fix=_recreate_fix(audited.label, declared, twin.name),
                 )
         for index in present:
             if index.name in matched or index.protected or index.is_django_like_index:

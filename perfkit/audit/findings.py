@@ -45,7 +45,7 @@ CHECKS: dict[str, Check] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditFinding:
     """One problem, in Django terms (model and fields) and database terms (table, index).
 
@@ -63,6 +63,9 @@ class AuditFinding:
     fix: str | None = None
     autofix: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     severity: Severity | None = None
+    # On a model of an installed package (perfkit.audit.installed_packages): labelled,
+    # never fixed, and left out of perfaudit's exit status unless --include-third-party.
+    third_party: bool = False
 
     @property
     def effective_severity(self) -> Severity:
@@ -87,4 +90,5 @@ class AuditFinding:
             "message": self.message,
             "fix": self.fix,
             "autofix": self.autofix,
+            "third_party": self.third_party,
         }

@@ -4,6 +4,8 @@ by sequential scans, sequences near overflow. Each runs one set-based catalog qu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connections
 
@@ -51,19 +53,72 @@ def _scans_on(alias: str, tables: list[str]) -> dict[tuple[str, str], int]:
         return {(table, index): scans for table, index, scans in cursor.fetchall()}
 
 
-def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
+# Since when the index scan counters can be trusted to cover: the latest of the last
+# statistics reset (NULL when never reset), the server's start (counters may have been
+# lost then: a crash, or a server older than 15) and, when this role may read it, the
+# database's creation (a new database's counters start at zero, stats_reset stays NULL).
+STATISTICS_SINCE = """
+SELECT d.stats_reset, pg_postmaster_start_time(),
+       CASE WHEN has_function_privilege('pg_stat_file(text, boolean)', 'EXECUTE')
+            THEN (pg_stat_file('base/' || db.oid || '/PG_VERSION', true)).modification
+       END,
+       now()
+FROM pg_stat_database d JOIN pg_database db ON db.oid = d.datid
+WHERE d.datname = current_database()
+"""
+
+
+@dataclass(frozen=True)
+class StatisticsAge:
+    """How long the index scan counters have been counting, and why that long."""
+
+    since: datetime
+    source: str  # what ``since`` is: "the last statistics reset", "the server's start", ...
+    now: datetime
+
+    @property
+    def days(self) -> float:
+        return (self.now - self.since).total_seconds() / 86400
+
+    def describe(self) -> str:
+        return f"since {self.since:%Y-%m-%d %H:%M %Z} ({self.source}, {self.days:.1f} days)"
+
+
+def statistics_age(context: AuditContext) -> StatisticsAge:
+    """The conservative age of the statistics: the latest of their last reset, the
+    server's start and the database's creation."""
     with context.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(now() - stats_reset, interval '100 years') >= "
-            "make_interval(secs => %s), stats_reset "
-            "FROM pg_stat_database WHERE datname = current_database()",
-            [perfkit_settings.AUDIT_STATS_MIN_AGE_DAYS * 86400],
-        )
-        old_enough, reset = cursor.fetchone()
-    if not old_enough:
+        cursor.execute(STATISTICS_SINCE)
+        reset, started, created, now = cursor.fetchone()
+    return conservative_age(reset, started, created, now)
+
+
+def conservative_age(
+    reset: datetime | None, started: datetime, created: datetime | None, now: datetime
+) -> StatisticsAge:
+    """The latest of the moments the counters may have started from: a reset that never
+    happened (NULL) does not count, and never makes the statistics look old."""
+    candidates = [
+        (started, "the server's start (pg_postmaster_start_time())"),
+        (reset, "the last statistics reset (pg_stat_database.stats_reset)"),
+        (created, "the database's creation"),
+    ]
+    since, source = max(
+        ((moment, source) for moment, source in candidates if moment is not None),
+        key=lambda candidate: candidate[0],
+    )
+    if reset is None:
+        source += "; stats_reset is NULL: never reset"
+    return StatisticsAge(since, source, now)
+
+
+def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
+    age = statistics_age(context)
+    minimum_days = perfkit_settings.AUDIT_STATS_MIN_AGE_DAYS
+    if age.days < minimum_days:
         context.skipped.append(
-            f"PA402 unused indexes: statistics were reset at {reset:%Y-%m-%d %H:%M}, less "
-            f"than {perfkit_settings.AUDIT_STATS_MIN_AGE_DAYS:g} days ago "
+            f"PA402 unused indexes: the scan counters have been counting only "
+            f"{age.describe()}, less than {minimum_days:g} days "
             "(AUDIT_STATS_MIN_AGE_DAYS): too early to call an index unused."
         )
         return
@@ -75,6 +130,8 @@ def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
         except Exception as error:  # an unreachable replica must not hide a used index
             context.skipped.append(f"PA402 unused indexes: replica {alias!r} unreadable ({error}).")
             return
+    candidates = []
+    minimum_bytes = perfkit_settings.AUDIT_UNUSED_MIN_BYTES
     for table, indexes in sorted(context.present.items()):
         audited = context.model_for(table)
         fk_columns = set()
@@ -89,23 +146,45 @@ def check_unused(context: AuditContext) -> Iterator[AuditFinding]:
                 continue  # the field's own LIKE/startswith index: rare reads, slow without it
             if index.keys and index.keys[0].column in fk_columns:
                 continue  # covers a foreign key: ON DELETE and joins need it
-            if (index.size_bytes or 0) < perfkit_settings.AUDIT_UNUSED_MIN_BYTES:
-                continue
             scans = [index.scans] + [found.get((table, index.name), 0) for found in replica_scans]
             if max(scans) >= perfkit_settings.AUDIT_UNUSED_MAX_SCANS:
                 continue
-            where = " and on every replica" if replica_scans else ""
-            yield AuditFinding(
-                "PA402",
-                table,
-                f"{index.name} ({(index.size_bytes or 0) / 1048576:.1f} MiB) was scanned "
-                f"{index.scans} times since statistics were reset{where}: it costs every "
-                "write and serves no read.",
-                model=audited.label if audited else None,
-                index=index.name,
-                columns=index.columns,
-                fix=f"DROP INDEX CONCURRENTLY {index.name}; (or remove it from the model)",
-            )
+            # relpages' estimate first (free); the exact size below, for these only.
+            if (index.size_bytes or 0) < minimum_bytes / 2:
+                continue
+            candidates.append((table, audited, index))
+    sizes = _exact_sizes(context, [index.name for _table, _audited, index in candidates])
+    where = " and on every replica" if replica_scans else ""
+    for table, audited, index in candidates:
+        size = sizes.get(index.name, index.size_bytes or 0)
+        if size < minimum_bytes:
+            continue
+        yield AuditFinding(
+            "PA402",
+            table,
+            f"{index.name} ({size / 1048576:.1f} MiB) was scanned "
+            f"{index.scans} times {age.describe()}{where}: it costs every "
+            "write and serves no read.",
+            model=audited.label if audited else None,
+            index=index.name,
+            columns=index.columns,
+            fix=f"DROP INDEX CONCURRENTLY {index.name}; (or remove it from the model)",
+        )
+
+
+def _exact_sizes(context: AuditContext, names: list[str]) -> dict[str, int]:
+    """pg_relation_size() of the indexes named: one query, opening only those."""
+    if not names:
+        return {}
+    with context.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ANY(current_schemas(false)) AND c.relkind = 'i' "
+            "AND c.relname = ANY(%s)",
+            [names],
+        )
+        return dict(cursor.fetchall())
 
 
 def check_nullable_leading(context: AuditContext) -> Iterator[AuditFinding]:

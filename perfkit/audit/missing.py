@@ -105,7 +105,7 @@ def check_orderings(context: AuditContext) -> Iterator[AuditFinding]:
         if (
             not terms
             or key in seen
-            or ordering_is_indexed(audited.model, terms, context.connection)
+            or ordering_is_indexed(audited.model, terms, context.connection, audited.declared)
         ):
             continue
         seen.add(key)

@@ -34,6 +34,34 @@ def _declaration(audited: AuditedModel | None, index: IndexDefinition) -> IndexD
     return None
 
 
+def like_twin(audited: AuditedModel | None, field_name: str) -> IndexDefinition | None:
+    """The ``_like`` index Django gives the field next to its own (PostgreSQL, text
+    columns): setting ``db_index=False`` drops both."""
+    if audited is None:
+        return None
+    return next(
+        (
+            declared
+            for declared in audited.declared
+            if declared.origin == "like" and declared.field_name == field_name
+        ),
+        None,
+    )
+
+
+def _like_note(audited: AuditedModel | None, declared: IndexDefinition | None) -> str:
+    """For a field's own index: its LIKE twin goes too when the field loses db_index."""
+    if declared is None or declared.origin != "db_index":
+        return ""
+    like = like_twin(audited, declared.field_name)
+    if like is None:
+        return ""
+    return (
+        f" db_index=False on {declared.field_name} also drops its LIKE index {like.name}, "
+        "which no other index replaces for startswith/contains lookups."
+    )
+
+
 def _removal(
     audited: AuditedModel | None, index: IndexDefinition
 ) -> tuple[str, dict[str, Any] | None]:
@@ -42,8 +70,15 @@ def _removal(
         return f"DROP INDEX CONCURRENTLY {index.name};", None
     if declared.origin == "db_index":
         field = declared.field_name
+        like = like_twin(audited, field)
+        also = (
+            f" This also drops {like.name}, the field's LIKE index ({like.keys[0].opclass}):"
+            " keep a pattern index if the project filters it with startswith/contains."
+            if like is not None
+            else ""
+        )
         return (
-            f"Set db_index=False on {audited.label}.{field}.",
+            f"Set db_index=False on {audited.label}.{field}.{also}",
             {
                 "action": "set_db_index_false",
                 "app_label": audited.app_label,
@@ -89,11 +124,11 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
         for index in indexes:
             if index.protected or not index.valid:
                 continue
-            fix, autofix = _removal(audited, index)
             if primary is not None and index.same_definition(
                 IndexDefinition(table, index.name, primary.keys, method=primary.method)
             ):
                 reported.add(index.name)
+                fix, autofix = _removal(audited, index)
                 yield AuditFinding(
                     "PA204",
                     table,
@@ -118,10 +153,12 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
             )
             if twin is not None:
                 reported.add(index.name)
+                fix, autofix = _removal(audited, index)
                 yield AuditFinding(
                     "PA201",
                     table,
-                    f"{index.describe()} duplicates {twin.name}: every write updates both.",
+                    f"{index.describe()} duplicates {twin.name}: every write updates both."
+                    + _like_note(audited, _declaration(audited, index)),
                     model=label,
                     index=index.name,
                     columns=index.columns,
@@ -135,6 +172,7 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
             if wider is None:
                 continue
             reported.add(index.name)
+            fix, autofix = _removal(audited, index)
             declared = _declaration(audited, index)
             field = context.field_for(table, index.columns[0])
             is_fk_index = (
@@ -149,7 +187,8 @@ def check_redundancy(context: AuditContext) -> Iterator[AuditFinding]:
                 table,
                 f"{index.describe()} is a prefix of {wider.describe()}, which serves "
                 "the same lookups."
-                + (" It is the foreign key's automatic index." if is_fk_index else ""),
+                + (" It is the foreign key's automatic index." if is_fk_index else "")
+                + _like_note(audited, declared),
                 model=label,
                 index=index.name,
                 columns=index.columns,

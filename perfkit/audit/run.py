@@ -3,8 +3,10 @@ transaction with a statement timeout, and return the findings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -13,6 +15,7 @@ from perfkit.audit import drift, health, missing, redundancy, workload
 from perfkit.audit.audited_models import AuditedModel, declared_models
 from perfkit.audit.context import AuditContext
 from perfkit.audit.findings import CHECKS, AuditFinding
+from perfkit.audit.installed_packages import third_party_app
 from perfkit.audit.readonly import read_only
 from perfkit.audit.workload import WorkloadStatement
 from perfkit.conf import perfkit_settings
@@ -53,19 +56,23 @@ def run_audit(
     replicas: Sequence[str] = (),
     progress: Callable[[str], None] = lambda message: None,
     captured: Sequence[WorkloadStatement] = (),
+    third_party: bool = False,
 ) -> AuditResult:
-    """Audit ``app_labels`` (default: the project's own apps) on ``database`` with the
-    ``checks`` given (default: all), counting index scans on ``replicas`` too, with
-    ``captured`` statements added to pg_stat_statements' for the workload suggestions.
+    """Audit ``app_labels`` (default: the project's own apps, and with ``third_party``
+    the apps of installed packages too) on ``database`` with the ``checks`` given
+    (default: all), counting index scans on ``replicas`` too, with ``captured``
+    statements added to pg_stat_statements' for the workload suggestions. Findings on
+    the models of installed packages have ``third_party`` set.
 
     A check the database refuses (missing privileges, a timeout) is skipped, with the
     reason in ``AuditResult.skipped``; the others still run.
     """
     connection = connections[database]
-    with read_only(connection):
+    with read_only(connection), _existing_objects_frozen() as freeze_new_objects:
         progress("reading the migration state")
-        models = declared_models(connection, app_labels)
-        return audit_models(connection, models, checks, replicas, progress, captured)
+        models = declared_models(connection, app_labels, third_party)
+        freeze_new_objects()  # the migration state lives as long as the audit
+        return _audit(connection, models, checks, replicas, progress, captured)
 
 
 def audit_models(
@@ -78,6 +85,37 @@ def audit_models(
 ) -> AuditResult:
     """The audit of ``models`` (from :func:`declared_models`, or built by hand as the
     benchmark does), inside a transaction the caller made read-only."""
+    with _existing_objects_frozen():
+        return _audit(connection, models, checks, replicas, progress, captured)
+
+
+@contextmanager
+def _existing_objects_frozen() -> Iterator[Callable[[], None]]:
+    """The audit keeps hundreds of thousands of objects alive until it ends; on a large
+    heap (a big project's models and migration state), every full garbage collection it
+    triggers would walk all of that heap again, seconds at ten thousand models. So the
+    objects that exist when it starts are left out of collections (``gc.freeze``) until
+    it ends (``gc.unfreeze``); what it yields freezes the objects made since. Not done
+    when the host freezes objects itself or has turned the collector off: then its own
+    choice stands."""
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield lambda: None
+        return
+    gc.freeze()
+    try:
+        yield gc.freeze  # to freeze what was made since, e.g. the migration state
+    finally:
+        gc.unfreeze()
+
+
+def _audit(
+    connection: BaseDatabaseWrapper,
+    models: list[AuditedModel],
+    checks: Sequence[str],
+    replicas: Sequence[str],
+    progress: Callable[[str], None],
+    captured: Sequence[WorkloadStatement],
+) -> AuditResult:
     selected = set(checks) or set(CHECKS)
     result = AuditResult(connection.alias, connection.vendor, [])
     progress(f"reading the indexes of {len(models)} tables")
@@ -114,7 +152,7 @@ def _run_one(
     reason is recorded and the rest of the audit goes on."""
     try:
         with transaction.atomic(using=context.connection.alias):
-            return [finding for finding in runner(context) if finding.check in wanted]
+            found = [finding for finding in runner(context) if finding.check in wanted]
     except DatabaseError as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         hint = ""
@@ -124,3 +162,22 @@ def _run_one(
             f"{', '.join(sorted(wanted))}: the database refused: {reason}.{hint}"
         )
         return []
+    return [_labelled(context, finding) for finding in found]
+
+
+def _labelled(context: AuditContext, finding: AuditFinding) -> AuditFinding:
+    """The finding, marked when its model comes from an installed package, whose fix
+    then says so: the package's models and migrations are not the project's to edit."""
+    audited = context.model_for(finding.table)
+    if audited is None or not audited.third_party:
+        return finding
+    package = third_party_app(audited.app_label)
+    where = f"{package.module} is an installed package" if package else "an installed package"
+    fix = (
+        f"{audited.label} is not this project's model ({where}): change it upstream, or "
+        "create or drop the index from a migration of one of your own apps "
+        "(migrations.RunSQL; see the third-party apps section of docs/audit.md)."
+    )
+    if finding.fix:
+        fix += f" The fix on a model of your own would be: {finding.fix}"
+    return replace(finding, third_party=True, fix=fix)

@@ -100,11 +100,17 @@ class CheckedFixPlan:
     skipped: tuple[str, ...]
 
 
-def check_fix_plan(plan: FixPlan, using: str = DEFAULT_DB_ALIAS) -> CheckedFixPlan:
-    """Check each change on its own, so one refused fix does not block the others."""
+def check_fix_plan(
+    plan: FixPlan, using: str = DEFAULT_DB_ALIAS, update_models: bool = True
+) -> CheckedFixPlan:
+    """Check each change on its own, so one refused fix does not block the others: the
+    generator's refusals (a third-party app, an inherited index, ...) and, when the
+    models are to be updated, a model whose source cannot be edited for it."""
     from django.db.migrations.loader import MigrationLoader
 
     from perfkit.indexgen.errors import IndexChangeRefused
+    from perfkit.indexgen.generate import model_edits
+    from perfkit.indexgen.model_source import SourceEditFailed
     from perfkit.indexgen.planning import plan_changes
 
     loader = MigrationLoader(None, ignore_no_migrations=True)
@@ -112,9 +118,19 @@ def check_fix_plan(plan: FixPlan, using: str = DEFAULT_DB_ALIAS) -> CheckedFixPl
     refused: list[tuple[IndexChange, str]] = []
     for change in plan.changes:
         try:
-            plan_changes([*accepted, change], loader, using)
+            planned = plan_changes([*accepted, change], loader, using)
+            if update_models:
+                model_edits(planned[-1:])
         except IndexChangeRefused as error:
             refused.append((change, str(error)))
+        except SourceEditFailed as error:
+            refused.append(
+                (
+                    change,
+                    f"the model's source cannot be edited for it ({error}); make this "
+                    "change by hand, or run with --no-update-models",
+                )
+            )
         else:
             accepted.append(change)
     return CheckedFixPlan(tuple(accepted), tuple(refused), plan.skipped)
@@ -130,8 +146,8 @@ def plan_text(plan: CheckedFixPlan) -> str:
             f"  {number}. {describe_change(change)}"
             for number, change in enumerate(plan.accepted, start=1)
         ]
-    for change, reason in plan.refused:
-        lines.append(f"  skipped: {describe_change(change)}: {reason}")
+    for change, reason in plan.refused:  # the first line: what follows is for perfindex
+        lines.append(f"  skipped: {describe_change(change)}: {reason.splitlines()[0]}")
     lines += [f"  skipped: {reason}" for reason in plan.skipped]
     return "\n".join(lines) + "\n"
 
@@ -155,7 +171,7 @@ def run_fixes(
     from perfkit.indexgen.generate import generate
     from perfkit.indexgen.report import print_result
 
-    plan = check_fix_plan(plan_fixes(fixes), using)
+    plan = check_fix_plan(plan_fixes(fixes), using, update_models)
     stdout.write(plan_text(plan))
     if not plan.accepted:
         return False

@@ -38,6 +38,8 @@ class MigrationFile:
     path: Path
     content: str
     descriptions: tuple[str, ...]
+    # It holds a concurrent operation (and so has atomic = False).
+    concurrent: bool = False
 
 
 def build_migration_files(
@@ -69,7 +71,10 @@ def build_migration_files(
         for migration in migrations:
             writer = MigrationWriter(migration, include_header=True)
             content = writer.as_string()
-            if any(isinstance(operation, _CONCURRENT) for operation in migration.operations):
+            concurrent = any(
+                isinstance(operation, _CONCURRENT) for operation in migration.operations
+            )
+            if concurrent:
                 cast(Any, migration).atomic = False
                 content = _with_atomic_false(content)
             files.append(
@@ -79,6 +84,7 @@ def build_migration_files(
                     path=Path(writer.path),
                     content=content,
                     descriptions=tuple(operation.describe() for operation in migration.operations),
+                    concurrent=concurrent,
                 )
             )
     return files

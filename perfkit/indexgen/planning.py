@@ -33,6 +33,7 @@ from perfkit.indexgen.changes import (
     RemoveIndexChange,
 )
 from perfkit.indexgen.errors import IndexChangeRefused
+from perfkit.indexgen.ownership import check_ownership
 from perfkit.schema.declared import declared_indexes
 from perfkit.schema.definitions import IndexDefinition
 from perfkit.schema.present import present_indexes, relation_exists
@@ -71,6 +72,8 @@ def plan_changes(
     planned: list[PlannedOperation] = []
     for change in changes:
         model = _find_model(change.app_label, change.model_name)
+        index = requested_index(change, model) if isinstance(change, AddIndexChange) else None
+        check_ownership(change, model, connection, index)
         if change.app_label not in checked_apps:
             _check_app_can_migrate(change.app_label, loader, state)
             checked_apps.add(change.app_label)
@@ -83,7 +86,10 @@ def plan_changes(
                 and step.model is model
                 and step.index is not None
             ]
-            planned.append(_plan_add(change, model, state, connection, taken_names, shapes_so_far))
+            assert index is not None
+            planned.append(
+                _plan_add(change, model, index, state, connection, taken_names, shapes_so_far)
+            )
         elif isinstance(change, RemoveIndexChange):
             planned.append(_plan_remove(change, model, model_state, connection))
         else:
@@ -105,14 +111,9 @@ def parse_fields(text: str) -> tuple[str, ...]:
     return fields
 
 
-def _plan_add(
-    change: AddIndexChange,
-    model: type[models.Model],
-    state: ProjectState,
-    connection: BaseDatabaseWrapper,
-    taken_names: set[str],
-    planned_shapes: list[IndexShape],
-) -> PlannedOperation:
+def requested_index(change: AddIndexChange, model: type[models.Model]) -> models.Index:
+    """The ``models.Index`` an add asks for, its fields checked and its name Django's
+    own unless given."""
     label = f"{change.app_label}.{model.__name__}"
     fields: list[str] = []
     for requested in change.fields:
@@ -126,6 +127,19 @@ def _plan_add(
         index.set_name_with_model(model)
     else:
         _check_index_name(change.name)
+    return index
+
+
+def _plan_add(
+    change: AddIndexChange,
+    model: type[models.Model],
+    index: models.Index,
+    state: ProjectState,
+    connection: BaseDatabaseWrapper,
+    taken_names: set[str],
+    planned_shapes: list[IndexShape],
+) -> PlannedOperation:
+    label = f"{change.app_label}.{model.__name__}"
     shape = _shape_of(index)
     for existing_shape, description in _declared_shapes(model, state, connection):
         if shape in (existing_shape, _reversed(existing_shape)):

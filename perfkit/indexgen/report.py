@@ -15,9 +15,9 @@ class TextOutput(Protocol):
 
 
 def print_result(result: GenerationResult, stdout: TextOutput) -> None:
-    kind = "concurrent" if result.concurrently else "plain"
     verb = "Wrote" if result.written else "Would write (dry run)"
     for migration in result.migrations:
+        kind = "concurrent" if migration.concurrent else "plain"
         stdout.write(f"{verb} {_relative(str(migration.path))} ({kind} operations):\n")
         for description in migration.descriptions:
             stdout.write(f"    - {description}\n")

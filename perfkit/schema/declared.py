@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from django.db import models
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Collate
@@ -45,8 +46,12 @@ class _DeclaredIndexes:
         self.table = str(self.meta.db_table)
         self.connection = connection
         self.postgresql = connection.vendor == "postgresql"
-        # Only for Django's deterministic index names and SQL: never entered, never executes.
-        self.editor: Any = connection.SchemaEditorClass(connection, collect_sql=True)
+        self.editor: Any = _schema_editor(connection)
+        # A model's index and constraint fields are its own (Django's checks models.E016
+        # and E012): its local fields answer without building Options' field caches.
+        self.columns: dict[str, str] = {}
+        for field in self.meta.local_concrete_fields:
+            self.columns[field.name] = self.columns[field.attname] = str(field.column)
 
     def __iter__(self) -> Iterator[IndexDefinition]:
         yield from self._field_indexes()
@@ -206,8 +211,24 @@ class _DeclaredIndexes:
         return tuple(self._column(name) for name in names)
 
     def _column(self, name: str) -> str:
+        column = self.columns.get(name)
+        if column is not None:
+            return column
         field = self.meta.pk if name == "pk" else self.meta.get_field(name)
         return str(getattr(field, "column", None) or name)
+
+
+_EDITORS: WeakKeyDictionary[BaseDatabaseWrapper, Any] = WeakKeyDictionary()
+
+
+def _schema_editor(connection: BaseDatabaseWrapper) -> Any:
+    """A schema editor used only for Django's deterministic index names and SQL text:
+    never entered, never executes, so one serves every model of a connection."""
+    wrapper = connections[connection.alias]  # the thread's own, not django.db.connection
+    editor = _EDITORS.get(wrapper)
+    if editor is None:
+        editor = _EDITORS[wrapper] = wrapper.SchemaEditorClass(wrapper, collect_sql=True)
+    return editor
 
 
 def access_method(index: models.Index) -> str:

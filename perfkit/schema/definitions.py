@@ -15,7 +15,7 @@ Origin = Literal["primary", "unique", "constraint", "db_index", "like", "meta", 
 PATTERN_OPCLASSES = frozenset({"varchar_pattern_ops", "text_pattern_ops"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyPart:
     """One key of an index: a column (or a normalised expression), its direction, and
     the operator class and collation when they are not the default."""
@@ -28,11 +28,14 @@ class KeyPart:
 
     @property
     def label(self) -> str:
-        text = ("-" if self.descending else "") + self.column
+        """The key as CREATE INDEX writes it: ``name COLLATE "C" varchar_pattern_ops DESC``."""
+        text = self.column
+        if self.collation:
+            text += f' COLLATE "{self.collation}"'
         if self.opclass:
             text += f" {self.opclass}"
-        if self.collation:
-            text += f" COLLATE {self.collation}"
+        if self.descending:
+            text += " DESC"
         return text
 
     @property
@@ -42,10 +45,12 @@ class KeyPart:
         return not (self.expression or self.opclass or self.collation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexDefinition:
     """An index, normalised: table, keys with directions, operator classes and
-    collations, predicate, INCLUDE columns, uniqueness, access method, validity, size.
+    collations, predicate, INCLUDE columns, uniqueness, access method, validity, size
+    (for an index read from PostgreSQL, ``relpages``' estimate: as of its last VACUUM,
+    ANALYZE or build).
 
     ``field_name`` names the model field behind an implicit index (``db_index``, ``like``).
     """
@@ -133,8 +138,13 @@ class IndexDefinition:
             found.append("one of them is unique")
         return found
 
+    @property
+    def key_text(self) -> str:
+        """The keys, with collations, operator classes and directions: ``(a, b DESC)``."""
+        return f"({', '.join(part.label for part in self.keys)})"
+
     def describe(self) -> str:
-        text = f"{self.name} ({', '.join(part.label for part in self.keys)})"
+        text = f"{self.name} {'UNIQUE ' if self.unique else ''}{self.key_text}"
         if self.include:
             text += f" INCLUDE ({', '.join(self.include)})"
         if self.predicate:

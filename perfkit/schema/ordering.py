@@ -16,9 +16,10 @@ from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from perfkit.schema.declared import declared_indexes
+from perfkit.schema.definitions import IndexDefinition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderingTerm:
     """One column of an ORDER BY (or of an index key) and its direction."""
 
@@ -30,15 +31,20 @@ IndexKey = tuple[OrderingTerm, ...]
 
 
 def declared_index_keys(
-    model: type[models.Model], connection: BaseDatabaseWrapper | None = None
+    model: type[models.Model],
+    connection: BaseDatabaseWrapper | None = None,
+    declared: Sequence[IndexDefinition] | None = None,
 ) -> list[IndexKey]:
     """The keys of the whole-table B-tree indexes over plain columns that ``model``
-    declares (see :mod:`perfkit.schema.declared`), on the database it is read from."""
-    if connection is None:
-        connection = connections[router.db_for_read(model)]
+    declares (see :mod:`perfkit.schema.declared`), on the database it is read from;
+    from ``declared`` when the caller has them already."""
+    if declared is None:
+        if connection is None:
+            connection = connections[router.db_for_read(model)]
+        declared = declared_indexes(model, connection)
     return [
         tuple(OrderingTerm(part.column, part.descending) for part in index.keys)
-        for index in declared_indexes(model, connection)
+        for index in declared
         if index.plain_btree
     ]
 
@@ -59,12 +65,14 @@ def ordering_is_indexed(
     model: type[models.Model],
     ordering: Sequence[OrderingTerm],
     connection: BaseDatabaseWrapper | None = None,
+    declared: Sequence[IndexDefinition] | None = None,
 ) -> bool:
-    """Whether one of ``model``'s declared indexes serves ``ordering``. A trailing primary
-    key (a pagination tie-breaker) may be left out of the index: the leading columns
-    still let the database read rows in order."""
+    """Whether one of ``model``'s declared indexes (``declared``, when the caller has
+    them) serves ``ordering``. A trailing primary key (a pagination tie-breaker) may be
+    left out of the index: the leading columns still let the database read rows in order."""
     terms = list(ordering)
     pk_column = model._meta.pk.column if model._meta.pk else None
     if len(terms) > 1 and terms[-1].column == pk_column:
         terms = terms[:-1]
-    return any(key_serves_ordering(key, terms) for key in declared_index_keys(model, connection))
+    keys = declared_index_keys(model, connection, declared)
+    return any(key_serves_ordering(key, terms) for key in keys)

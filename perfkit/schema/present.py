@@ -1,6 +1,6 @@
 """The indexes the database has, as :class:`IndexDefinition` lists.
 
-On PostgreSQL one catalog query covers every table asked for (the number of catalog
+On PostgreSQL three catalog queries cover every table asked for (the number of catalog
 queries does not grow with the number of tables); on SQLite, ``sqlite_master`` and
 PRAGMAs. Expression keys and predicates are :func:`~perfkit.schema.sql_text.normalised`,
 collations and operator classes are kept only when they are not the column's default.
@@ -17,25 +17,23 @@ from perfkit.exceptions import PerfkitError
 from perfkit.schema.definitions import IndexDefinition, KeyPart
 from perfkit.schema.sql_text import normalised
 
+# One row an index, its keys as the catalog's own vectors (as text: per-key joins, or
+# arrays, cost more than the rest of the query at tens of thousands of indexes). The size
+# is relpages' (as of the last VACUUM, ANALYZE or build): pg_relation_size() opens every
+# index, seconds of work in a new session at tens of thousands of indexes. Column
+# names come per table (POSTGRES_COLUMNS), operator classes and collations by OID
+# (POSTGRES_NAMES): three queries whatever the number of tables.
 POSTGRES_INDEXES = """
 SELECT t.relname, i.relname, ix.indisunique, ix.indisprimary, ix.indisvalid,
        ix.indisready AND ix.indislive, am.amname, ix.indnkeyatts,
-       coalesce(pg_get_expr(ix.indpred, ix.indrelid, true), ''),
-       pg_relation_size(i.oid), coalesce(con.contype, ''), coalesce(s.idx_scan, 0),
-       ARRAY(
-         SELECT coalesce(a.attname, pg_get_indexdef(ix.indexrelid, k.n::int, true))
-           || '|' || coalesce((ix.indoption[k.n - 1] & 1) = 1, false)::text
-           || '|' || coalesce(CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname END, '')
-           || '|' || coalesce(CASE WHEN co.collname = 'default' OR co.oid = a.attcollation
-                                   THEN '' ELSE co.collname END, '')
-           || '|' || (a.attname IS NULL)::text
-         FROM generate_subscripts(ix.indkey, 1) WITH ORDINALITY AS k(position, n)
-         LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k.position]
-              AND ix.indkey[k.position] <> 0
-         LEFT JOIN pg_opclass oc ON oc.oid = ix.indclass[k.position]
-         LEFT JOIN pg_collation co ON co.oid = ix.indcollation[k.position]
-         ORDER BY k.n
-       ),
+       pg_get_expr(ix.indpred, ix.indrelid, true),
+       i.relpages::bigint * current_setting('block_size')::bigint, con.contype,
+       pg_stat_get_numscans(i.oid),
+       ix.indkey::text, ix.indoption::text, ix.indclass::text, ix.indcollation::text,
+       CASE WHEN ix.indexprs IS NOT NULL THEN ARRAY(
+         SELECT pg_get_indexdef(ix.indexrelid, k, true)
+         FROM generate_series(1, ix.indnkeyatts) AS k ORDER BY k
+       ) END,
        EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.oid)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
@@ -43,9 +41,23 @@ JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
 LEFT JOIN pg_constraint con ON con.conindid = i.oid AND con.contype IN ('p', 'u', 'x')
-LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = i.oid
 WHERE n.nspname = ANY(current_schemas(false)) AND t.relname = ANY(%s)
-ORDER BY t.relname, i.relname
+"""
+# Each table's columns by attnum (dropped ones keep their place), with their collations.
+POSTGRES_COLUMNS = """
+SELECT t.relname, array_agg(a.attname::text ORDER BY a.attnum),
+       array_agg(a.attcollation ORDER BY a.attnum)
+FROM pg_class t
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0
+WHERE n.nspname = ANY(current_schemas(false)) AND t.relname = ANY(%s)
+GROUP BY t.relname
+"""
+# Operator classes (with whether each is its type's default) and collations, by OID.
+POSTGRES_NAMES = """
+SELECT 'opclass', oid, opcname, opcdefault FROM pg_opclass
+UNION ALL
+SELECT 'collation', oid, collname, collname = 'default' FROM pg_collation
 """
 
 
@@ -86,7 +98,21 @@ def _postgres_indexes(
     with connection.cursor() as cursor:
         cursor.execute(POSTGRES_INDEXES, [list(tables)])
         rows = cursor.fetchall()
+        if not rows:
+            return []
+        cursor.execute(POSTGRES_COLUMNS, [sorted({row[0] for row in rows})])
+        columns = {table: (names, collations) for table, names, collations in cursor.fetchall()}
+        cursor.execute(POSTGRES_NAMES)
+        names = {(kind, oid): (name, default) for kind, oid, name, default in cursor.fetchall()}
     found = []
+    vectors: dict[str, tuple[int, ...]] = {}  # the same few texts, tens of thousands of times
+
+    def vector(text: str) -> tuple[int, ...]:
+        parsed = vectors.get(text)
+        if parsed is None:
+            parsed = vectors[text] = tuple(int(number) for number in text.split())
+        return parsed
+
     for (
         table,
         name,
@@ -100,39 +126,58 @@ def _postgres_indexes(
         size,
         contype,
         scans,
-        parts,
+        attnums_text,
+        options_text,
+        opclasses_text,
+        collations_text,
+        expressions,
         building,
     ) in rows:
+        column_names, column_collations = columns[table]
+        attnums, options = vector(attnums_text), vector(options_text)
+        opclasses, collations = vector(opclasses_text), vector(collations_text)
         keys = []
-        for text in parts:
-            column, descending, opclass, collation, is_expression = text.rsplit("|", 4)
-            expression = is_expression == "true"
+        for position in range(key_count):
+            attnum = attnums[position]
+            opclass, default_opclass = names.get(("opclass", opclasses[position]), ("", True))
+            collation, default_collation = names.get(
+                ("collation", collations[position]), ("", True)
+            )
+            if attnum:
+                column = column_names[attnum - 1]
+                # The column's own collation is not something the index adds.
+                default_collation = default_collation or (
+                    collations[position] == column_collations[attnum - 1]
+                )
+            else:
+                column = normalised(expressions[position])
             keys.append(
                 KeyPart(
-                    normalised(column) if expression else column,
-                    descending == "true",
-                    opclass,
-                    collation,
-                    expression,
+                    column,
+                    bool(options[position] & 1),
+                    "" if default_opclass else opclass,
+                    "" if default_collation else collation,
+                    not attnum,
                 )
             )
         found.append(
             IndexDefinition(
                 table=table,
                 name=name,
-                keys=tuple(keys[:key_count]),
-                include=tuple(part.column for part in keys[key_count:]),
+                keys=tuple(keys),
+                include=tuple(column_names[attnum - 1] for attnum in attnums[key_count:]),
                 unique=unique,
                 primary=primary,
                 method=method,
                 predicate=normalised(predicate) if predicate else "",
                 valid=valid and ready,
                 size_bytes=size,
-                constraint=contype,
+                constraint=contype or "",
                 scans=scans,
                 building=building,
             )
         )
+    found.sort(key=lambda index: (index.table, index.name))
     return found
 
 

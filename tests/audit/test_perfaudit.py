@@ -66,6 +66,7 @@ def test_json_output_shape():
             "fields": ["-created_at"],
             "name": None,
         },
+        "third_party": False,
     }
 
 

@@ -252,3 +252,42 @@ def test_declared_index_with_another_access_method_or_opclass():
     found = {f.id: f for f in run_audit(app_labels=["staff"], checks=["PA103"]).findings}
     redefined = found["PA103:staff_shift:shift_employee_date_idx"]
     assert "the keys or their directions differ" in redefined.message
+
+
+def test_statistics_age_is_the_latest_of_reset_start_and_creation():
+    from datetime import UTC, datetime, timedelta
+
+    from perfkit.audit.health import conservative_age
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    started = now - timedelta(days=30)
+    # never reset: the server's start, not a hundred years
+    age = conservative_age(None, started, None, now)
+    assert age.since == started and age.days == 30
+    assert age.source == (
+        "the server's start (pg_postmaster_start_time()); stats_reset is NULL: never reset"
+    )
+    # a database created after the server started: its creation
+    created = now - timedelta(hours=2)
+    age = conservative_age(None, started, created, now)
+    assert age.since == created and age.source.startswith("the database's creation")
+    # reset after both
+    reset = now - timedelta(minutes=5)
+    age = conservative_age(reset, started, created, now)
+    assert age.since == reset
+    assert age.source == "the last statistics reset (pg_stat_database.stats_reset)"
+
+
+def test_unused_waits_for_statistics_older_than_the_new_database(settings):
+    """The test database was created minutes ago, its stats_reset is NULL or recent, and
+    the server may have run for days: not old enough, and the reason says which moment."""
+    settings.PERFKIT = {"AUDIT_UNUSED_MIN_BYTES": 0, "AUDIT_STATS_MIN_AGE_DAYS": 1}
+    sql("CREATE INDEX never_read ON school_student (grade)")
+    result = run_audit(app_labels=["school"], checks=["PA402"])
+    assert result.findings == []
+    [skipped] = result.skipped
+    assert skipped.startswith(
+        "PA402 unused indexes: the scan counters have been counting only since "
+    )
+    assert "the database's creation" in skipped or "the last statistics reset" in skipped
+    assert "less than 1 days (AUDIT_STATS_MIN_AGE_DAYS)" in skipped

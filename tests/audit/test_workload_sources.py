@@ -74,8 +74,7 @@ def test_captured_file_is_read_and_planned_on_postgres_only(tmp_path):
         str(path),
         "--checks",
         "PA501",
-        "-v",
-        "2",
+        verbosity=2,  # the progress lines
         stdout=StringIO(),
         stderr=err,
     )

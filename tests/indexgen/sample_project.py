@@ -16,7 +16,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # An empty table is cheapest to scan; make the planner show which index it can use.
@@ -81,6 +81,9 @@ class SampleProject:
     root: Path
     vendor: str
     database_name: str
+    # Added to every command's environment (PERFKIT_SAMPLE_PATH, ..._APPS, ..._OPTIONS,
+    # ..._OTHER_DATABASE).
+    extra_environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def models_path(self) -> Path:
@@ -97,6 +100,7 @@ class SampleProject:
         environment["PERFKIT_SAMPLE_DATABASE"] = self.database_name
         if self.vendor == "sqlite":
             environment.pop("DATABASE_URL", None)
+        environment.update(self.extra_environment)
         return environment
 
     def run(
@@ -192,19 +196,29 @@ class SampleProject:
         params: tuple[object, ...],
         setup: tuple[str, ...] = (),
         autocommit: bool = False,
+        database: str | None = None,
     ) -> list[tuple]:
+        """Run ``sql`` on the project's database (or on ``database``, another one)."""
+        name = database or self.database_name
         if self.vendor == "postgresql":
             import psycopg
 
-            with psycopg.connect(
-                **postgres_server(), dbname=self.database_name, autocommit=autocommit
-            ) as conn:
+            with psycopg.connect(**postgres_server(), dbname=name, autocommit=autocommit) as conn:
                 for statement in setup:
                     conn.execute(statement)
                 cursor = conn.execute(sql, params)
                 return list(cursor.fetchall()) if cursor.description else []
-        with sqlite3.connect(self.database_name) as conn:
+        with sqlite3.connect(name) as conn:
             return list(conn.execute(sql, params).fetchall())
+
+    def copy_database(self) -> str:
+        """A second database, a copy of this one as it is now (drop it with
+        :func:`drop_database`)."""
+        if self.vendor == "postgresql":
+            return _create_database(self.database_name)
+        copy = str(self.root / f"other-{uuid.uuid4().hex[:6]}.sqlite3")
+        shutil.copy(self.database_name, copy)
+        return copy
 
 
 def vendor() -> str:
@@ -226,6 +240,7 @@ def postgres_server() -> dict[str, object]:
 
 SETTINGS = """\
 import os
+import sys
 
 import dj_database_url
 
@@ -244,6 +259,18 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ["PERFKIT_SAMPLE_DATABASE"],
         }
+    }
+# Tests add: a directory to import from (a fake site-packages), apps, a second database.
+if os.environ.get("PERFKIT_SAMPLE_PATH"):
+    sys.path.insert(0, os.environ["PERFKIT_SAMPLE_PATH"])
+INSTALLED_APPS += [app for app in os.environ.get("PERFKIT_SAMPLE_APPS", "").split(",") if app]
+if os.environ.get("PERFKIT_SAMPLE_OPTIONS"):  # e.g. "-c statement_timeout=1000"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ[
+        "PERFKIT_SAMPLE_OPTIONS"
+    ]
+if os.environ.get("PERFKIT_SAMPLE_OTHER_DATABASE"):
+    DATABASES["other"] = {
+        **DATABASES["default"], "NAME": os.environ["PERFKIT_SAMPLE_OTHER_DATABASE"]
     }
 """
 
@@ -292,9 +319,13 @@ def _create_database(template: str | None = None) -> str:
 
 
 def drop_project_database(project: SampleProject) -> None:
-    if project.vendor != "postgresql":
+    drop_database(project.vendor, project.database_name)
+
+
+def drop_database(kind: str, name: str) -> None:
+    if kind != "postgresql":
         return
     import psycopg
 
     with psycopg.connect(**postgres_server(), dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{project.database_name}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -124,3 +124,31 @@ def test_perfaudit_glue_without_an_answer_writes_nothing(sqlite_sample):
     result = sqlite_sample.run_python(APPLY_AUDIT_FIXES.format(fixes=fixes), stdin="")
     assert ok(result).endswith("Write these migrations? [y/N] Nothing written.\nwritten: False\n")
     assert sqlite_sample.migration_names() == ["0001_initial"]
+
+
+def test_dry_run_labels_only_concurrent_migrations_concurrent(sqlite_sample):
+    """With concurrent operations, the add is a concurrent migration of its own; the
+    db_index=False is a plain AlterField and is labelled plain."""
+    fixes = [
+        {"action": "add_index", "app_label": "shop", "model": "Order", "fields": ["status"]},
+        {
+            "action": "set_db_index_false",
+            "app_label": "shop",
+            "model": "Shipment",
+            "field": "order",
+        },
+    ]
+    result = sqlite_sample.run_python(
+        f"""
+        import sys
+        from perfkit.indexgen.fixes import run_fixes
+        run_fixes({fixes!r}, assume_yes=True, ask=input, stdout=sys.stdout,
+                  concurrently=True, dry_run=True)
+        """
+    )
+    headings = [line for line in ok(result).splitlines() if line.startswith("Would write ")]
+    assert headings == [
+        "Would write (dry run) shop/migrations/0002_order_shop_order_status_63c2c0_idx.py "
+        "(concurrent operations):",
+        "Would write (dry run) shop/migrations/0003_alter_shipment_order.py (plain operations):",
+    ]

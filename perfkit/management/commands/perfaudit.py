@@ -1,6 +1,7 @@
 """``manage.py perfaudit``: audit the models' indexes against the live database.
 
 Exit codes: 0 nothing at or above ``--fail-level``; 1 something is; 2 usage error.
+Findings on the models of installed packages count only with ``--include-third-party``.
 From ``call_command()`` the command returns normally, or raises ``CommandError`` with
 that code as ``returncode``. At ``-v 0`` only the results are printed; ``-v 2`` adds
 the progress lines.
@@ -58,6 +59,13 @@ class Command(BaseCommand):
             "added to pg_stat_statements' for the workload suggestions.",
         )
         parser.add_argument(
+            "--include-third-party",
+            action="store_true",
+            help="Also audit the apps of installed packages (Django's contrib apps, "
+            "Wagtail, ...) and count their findings in the exit status; without it, "
+            "their findings (when their apps are named) are labelled and not counted.",
+        )
+        parser.add_argument(
             "--fix",
             action="store_true",
             help="Generate migrations for every fixable finding (shows the plan, then asks).",
@@ -85,15 +93,22 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stderr.write(f"perfaudit: {message}")
 
+        include_third_party: bool = options["include_third_party"]
         result = run_audit(
-            database, labels, checks, options["replica"], progress=progress, captured=captured
+            database,
+            labels,
+            checks,
+            options["replica"],
+            progress=progress,
+            captured=captured,
+            third_party=include_third_party,
         )
         findings = [f for f in result.findings if not ignore.silences(f)]
         stale = ignore.unmatched(result.findings)
         if options["format"] == "json":
             self.write_json(result, findings, stale)
         else:
-            self.write_text(findings, result.vendor, database)
+            self.write_text(findings, result.vendor, database, include_third_party)
         if verbosity >= 1:
             for note in result.skipped:
                 self.stderr.write(f"perfaudit: skipped {note}")
@@ -104,7 +119,12 @@ class Command(BaseCommand):
             self.fix(findings, database, options)
             return
         threshold = SEVERITY_RANK[options["fail_level"]]
-        failing = [f for f in findings if SEVERITY_RANK[f.effective_severity] >= threshold]
+        failing = [
+            f
+            for f in findings
+            if SEVERITY_RANK[f.effective_severity] >= threshold
+            and (include_third_party or not f.third_party)
+        ]
         if failing:
             raise CommandError(
                 f"{len(failing)} finding(s) at or above {options['fail_level']}.", returncode=1
@@ -164,7 +184,9 @@ class Command(BaseCommand):
         }
         self.stdout.write(json.dumps(document, indent=2))
 
-    def write_text(self, findings: list[AuditFinding], vendor: str, database: str) -> None:
+    def write_text(
+        self, findings: list[AuditFinding], vendor: str, database: str, include_third_party: bool
+    ) -> None:
         grouped: dict[str, list[AuditFinding]] = defaultdict(list)
         for finding in findings:
             grouped[finding.model or f"table {finding.table}"].append(finding)
@@ -172,7 +194,8 @@ class Command(BaseCommand):
             self.stdout.write(subject)
             for finding in grouped[subject]:
                 severity = finding.effective_severity.upper()
-                self.stdout.write(f"  {finding.check} {severity}: {finding.message}")
+                label = " (third-party app)" if finding.third_party else ""
+                self.stdout.write(f"  {finding.check} {severity}{label}: {finding.message}")
                 if finding.fix:
                     self.stdout.write(f"    fix: {finding.fix}")
                 self.stdout.write(f"    id: {finding.id}")
@@ -180,6 +203,12 @@ class Command(BaseCommand):
         for finding in findings:
             counts[finding.effective_severity] += 1
         summary = ", ".join(f"{counts[level]} {level}" for level in ("error", "warning", "info"))
+        third_party = sum(1 for finding in findings if finding.third_party)
+        if third_party:
+            counted = "counted" if include_third_party else "not counted"
+            summary += f"; {third_party} on third-party apps, {counted} in the exit status" + (
+                "" if include_third_party else " (--include-third-party counts them)"
+            )
         self.stdout.write(
             f"perfaudit: {len(findings)} findings on {database} ({vendor}): {summary}."
         )
