@@ -13,7 +13,8 @@ build on::
     with excluded():  # queries here are recorded by no capture
         ...
 
-No capture active in the process means nothing is installed and no work is done.
+No capture active in the process means no query is recorded and no connection carries
+perfkit's recorder; the ORM hooks, once installed, pass straight through.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Observing the ORM to name the relation behind each query, only while captures run.
 
-Installed by the first active capture and removed by the last (see
-:mod:`perfkit.capture.scope`), never at import time. The hooks sit on the ORM's
-documented extension points and stable internals:
+Installed by the first capture in the process (see :mod:`perfkit.capture.scope`),
+never at import time, and then left in place: outside a capture each hook passes
+straight through to Django's own method after one ``ContextVar`` read. Putting the
+originals back after every scope cost more than observing a whole request
+(docs/detection.md, "What it costs"); :func:`uninstall` puts them back on demand. The
+hooks sit on the ORM's documented extension points and stable internals:
 
 * relation descriptors' ``__get__`` (forward FK and one-to-one, reverse one-to-one,
   generic foreign keys, deferred fields): a cache miss runs the load with
@@ -568,6 +571,7 @@ class Hook:
     # removes the hooks every time, so the wrapper is built once and reused.
     made_for: Any = None
     made: Any = None
+    broken: bool = False  # could not be installed (Django moved it): not tried again
 
     def install(self) -> None:
         owner = self.owner()
@@ -674,18 +678,20 @@ HOOKS: tuple[Hook, ...] = (
 
 
 def install() -> None:
-    """Install every hook, each on its own (called by the first active capture, under
-    its lock). A hook that cannot be installed stays off and is logged once."""
+    """Install every hook not yet installed, each on its own (called when a capture
+    starts, under its lock). A hook that cannot be installed stays off, logged once and
+    not tried again."""
     global install_recorder, record_query
     from perfkit.capture.errors import log_error
     from perfkit.capture.scope import install_recorder, record_query
 
     for hook in HOOKS:
-        if hook.wrapper is not None:
+        if hook.wrapper is not None or hook.broken:
             continue
         try:
             hook.install()
         except Exception as error:
+            hook.broken = True
             log_error(error, f"the ORM hook {hook.name} is off (Django changed it?)")
 
 
@@ -702,11 +708,14 @@ def _generic_descriptor_class() -> Any:
 
 
 def uninstall() -> None:
-    """Put back every original that is still covered by perfkit's wrapper (called when
-    the last capture ends)."""
+    """Put back every original that is still covered by perfkit's wrapper, and let the
+    next capture try the hooks that could not be installed again. Never called by
+    perfkit itself while the process runs; for tools and tests that need Django's own
+    methods back."""
     from perfkit.capture.errors import log_error
 
     for hook in reversed(HOOKS):
+        hook.broken = False
         try:
             hook.uninstall()
         except Exception as error:

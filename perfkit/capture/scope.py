@@ -3,10 +3,11 @@
 A :class:`Capture` installs a recorder with ``connection.execute_wrappers`` on every
 connection this thread already has (and on connections opened, or first used by the
 ORM, while any capture is active) and the ORM observers of :mod:`perfkit.capture.orm`.
-It never creates a connection: an alias the code did not use stays uninitialised. Both
-are installed when the first capture in the process starts and removed when the last one
-ends, also when the code inside raised. Which capture a query belongs to comes from a
-ContextVar, so threads and asyncio tasks never see each other's queries.
+It never creates a connection: an alias the code did not use stays uninitialised. The
+recorder is removed when the last capture ends, also when the code inside raised; the
+ORM observers stay, passing straight through while no capture runs. Which capture a
+query belongs to comes from a ContextVar, so threads and asyncio tasks never see each
+other's queries.
 """
 
 from __future__ import annotations
@@ -246,9 +247,6 @@ def _deactivate() -> None:
         _active_scopes -= 1
         if _active_scopes > 0:
             return
-        from perfkit.capture import orm
-
-        orm.uninstall()
         for connection in list(_wrapped_connections):
             with suppress(ValueError):
                 connection.execute_wrappers.remove(record_query)
@@ -256,5 +254,5 @@ def _deactivate() -> None:
 
 
 def scopes_active() -> int:
-    """How many captures are active in the process (0 means nothing is installed)."""
+    """How many captures are active in the process (0: no connection has the recorder)."""
     return _active_scopes

@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.db.models.fields import related_descriptors
 from django.db.models.query import ModelIterable
 
-from perfkit.capture import capture_queries, current_capture, excluded
+from perfkit.capture import capture_queries, current_capture, excluded, orm
 from perfkit.capture.scope import record_query, scopes_active
 from testproject.school.models import Class, Teacher
 from tests.factories import ClassFactory
@@ -28,11 +28,11 @@ def line_of(marker: str) -> int:
 
 
 def nothing_installed() -> bool:
+    """No scope, and no connection carries the recorder (the ORM hooks, once installed,
+    stay and pass through: see test_outside_a_scope_the_hooks_pass_straight_through)."""
     return (
         scopes_active() == 0
-        and related_descriptors.ForwardManyToOneDescriptor.__dict__["__get__"]
-        is ORIGINAL_FORWARD_GET
-        and ModelIterable.__dict__["__iter__"] is ORIGINAL_ITER
+        and current_capture() is None
         and all(record_query not in c.execute_wrappers for c in connections.all())
     )
 
@@ -61,6 +61,28 @@ def test_nothing_is_installed_outside_a_scope():
         assert related_descriptors.ForwardManyToOneDescriptor.__get__ is not ORIGINAL_FORWARD_GET
     assert nothing_installed()
     assert current_capture() is None
+
+
+def test_outside_a_scope_the_hooks_pass_straight_through():
+    ClassFactory.create_batch(2)
+    with capture_queries():
+        pass
+    wrapper = related_descriptors.ForwardManyToOneDescriptor.__dict__["__get__"]
+    assert wrapper.__wrapped__ is ORIGINAL_FORWARD_GET  # left in place after the scope
+    names = [c.teacher.last_name for c in Class.objects.all()]  # no scope: nothing kept
+    assert len(names) == 2
+    with capture_queries() as captured:  # the next scope observes through it, once
+        [c.teacher.last_name for c in Class.objects.all()]
+    assert [q.relation.label if q.relation else None for q in captured.queries] == [
+        None,
+        "school.Class.teacher",
+        "school.Class.teacher",
+    ]
+    orm.uninstall()  # on demand: Django's own methods back
+    assert related_descriptors.ForwardManyToOneDescriptor.__dict__["__get__"] is (
+        ORIGINAL_FORWARD_GET
+    )
+    assert ModelIterable.__dict__["__iter__"] is ORIGINAL_ITER
 
 
 def test_everything_is_restored_when_the_block_raises():

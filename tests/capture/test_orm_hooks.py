@@ -16,7 +16,7 @@ from django.db.models.fields.related_descriptors import (
 from django.db.models.query import ModelIterable
 
 import perfkit
-from perfkit.capture import capture_queries
+from perfkit.capture import capture_queries, orm
 from testproject.school.models import Class
 from tests.capture.test_capture import nothing_installed
 from tests.factories import ClassFactory, UserFactory
@@ -72,6 +72,7 @@ def test_a_missing_reverse_one_to_one_raises_the_hosts_error_once(one_to_one_cal
 
 def test_a_moved_django_method_turns_that_hook_off_only_and_is_logged_once(monkeypatch, caplog):
     # Django moving DeferredAttribute.__get__ to a base class: the hook finds no method.
+    orm.uninstall()  # so that this test's first scope installs the hooks
     moved = type("DeferredAttribute", (query_utils.DeferredAttribute,), {})
     monkeypatch.setattr(query_utils, "DeferredAttribute", moved)
     ClassFactory.create_batch(3)
@@ -88,6 +89,7 @@ def test_a_moved_django_method_turns_that_hook_off_only_and_is_logged_once(monke
     assert record.exc_info is not None and record.exc_info[0] is KeyError
     assert "__get__" not in moved.__dict__
     assert nothing_installed()
+    orm.uninstall()  # and let the next scope try that hook again (on the real class)
 
 
 def test_a_patch_made_over_a_hook_survives_the_scope_and_is_restored_by_its_owner():
@@ -100,14 +102,22 @@ def test_a_patch_made_over_a_hook_survives_the_scope_and_is_restored_by_its_owne
         patcher = mock.patch.object(ForwardManyToOneDescriptor, "__get__", other_tool)
         patcher.start()
     assert ForwardManyToOneDescriptor.__dict__["__get__"] is other_tool  # not overwritten
-    patcher.stop()  # puts back what it found: perfkit's wrapper, now a pass-through
-    left_behind = ForwardManyToOneDescriptor.__dict__["__get__"]
-    assert left_behind.perfkit_switch.on is False
+    patcher.stop()  # puts back what it found: perfkit's wrapper
+    assert ForwardManyToOneDescriptor.__dict__["__get__"].__wrapped__ is ORIGINAL_FORWARD_GET
 
-    with perfkit.detect() as report:  # takes its wrapper back, once
+    with perfkit.detect() as report:  # observed through it, once
         [c.teacher.last_name for c in Class.objects.all()]
     assert [f.count for f in report.findings] == [3]
     assert nothing_installed()
+
+    with mock.patch.object(ForwardManyToOneDescriptor, "__get__", other_tool):
+        orm.uninstall()  # a patch over perfkit's wrapper: left alone, ours passes through
+        assert ForwardManyToOneDescriptor.__dict__["__get__"] is other_tool
+    left_behind = ForwardManyToOneDescriptor.__dict__["__get__"]
+    assert left_behind.perfkit_switch.on is False
+    with perfkit.detect() as report:  # takes its wrapper back, once
+        [c.teacher.last_name for c in Class.objects.all()]
+    assert [f.count for f in report.findings] == [3]
 
 
 def test_perfkits_wrapper_under_another_patch_never_observes_twice():
@@ -128,6 +138,7 @@ def test_perfkits_wrapper_under_another_patch_never_observes_twice():
         assert ModelIterable.__dict__["__iter__"] is other_tool
     finally:
         ModelIterable.__iter__ = ORIGINAL_ITER
+        orm.uninstall()
 
 
 def test_a_related_managers_copy_runs_with_its_own_database():
