@@ -28,15 +28,16 @@ class Batch:
     loaded one by one inside a loop still count as coming from many rows.
     """
 
-    __slots__ = ("eager", "joinable", "parent", "path", "rows")
+    __slots__ = ("joinable", "parent", "path", "rows", "selected")
 
     def __init__(self, parent: Batch | None = None, path: str = "", joinable: bool = True):
         self.rows = 0
         self.parent = parent
         self.path = path
         self.joinable = joinable
-        # select_related's eager loads of these rows, by attribute (None when none).
-        self.eager: dict[str, EagerLoad] | None = None
+        # select_related's steps from these rows, by attribute: the eager load, the
+        # batch of the objects it brought, the steps below (None when none).
+        self.selected: dict[str, Any] | None = None
 
     def from_many_rows(self) -> bool:
         batch: Batch | None = self
