@@ -129,7 +129,10 @@ def _names_and_strings(node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(names), frozenset(strings)
 
 
+@lru_cache(maxsize=256)
 def _function_target(function: Any, model_name: str) -> QuerysetTarget | None:
+    """(Parsing the view's source is done once per view and model: a view with an N+1
+    has it on every request.)"""
     try:
         target = inspect.unwrap(function)
         filename = inspect.getsourcefile(target)

@@ -64,6 +64,8 @@ def act(report: Report, action: Action | None, options: DetectionOptions) -> Non
     if not report.findings or action is None:
         return
     if action == "log":
+        if not logger.isEnabledFor(logging.WARNING):
+            return  # nobody listens: skip building the lines
         for finding in report.findings:
             logger.warning(log_line(finding), extra={"perfkit_finding": finding.as_dict()})
     elif action == "warn":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
 FindingKind = Literal[
@@ -70,7 +70,8 @@ class Finding:
         return f"{text}. {self.suggestion}"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain value: no need for asdict()'s deep copy.
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def _short(sql: str, limit: int = 80) -> str:
