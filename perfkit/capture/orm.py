@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from types import FrameType
 from typing import Any
 
 from perfkit.capture.records import Batch, EagerLoad, RelationKind, RelationLoad
@@ -128,13 +129,21 @@ def _fail(error: BaseException) -> None:
         capture.fail(error)
 
 
-def _run_loading(load: RelationLoad | None, call: Callable[[], Any]) -> Any:
-    previous = loading_state.loading
-    loading_state.loading = load
+def _run_loading(
+    load: RelationLoad | None, call: Callable[[], Any], frame: FrameType | None = None
+) -> Any:
+    """Run ``call`` with ``load`` naming the relation its queries load; ``frame`` is the
+    code that asked for it, where their call sites are searched from (the outermost
+    request wins: a load inside a load keeps the first frame)."""
+    state = loading_state
+    previous, previous_frame = state.loading, state.frame
+    state.loading = load
+    if previous_frame is None:
+        state.frame = frame
     try:
         return call()
     finally:
-        loading_state.loading = previous
+        state.loading, state.frame = previous, previous_frame
 
 
 # -- descriptors -------------------------------------------------------------------------
@@ -170,7 +179,7 @@ def _single_object_get(
         # missing reverse one-to-one's RelatedObjectDoesNotExist) is the host's.
         if load is None:
             return original(self, instance, cls)
-        return _run_loading(load, partial(original, self, instance, cls))
+        return _run_loading(load, partial(original, self, instance, cls), sys._getframe(1))
 
     __get__.__wrapped__ = original  # type: ignore[attr-defined]
     return __get__
@@ -264,7 +273,7 @@ def _manager_query(manager: Any, method: str, name: str, kind: RelationKind) -> 
     except Exception as error:
         _fail(error)
         return call()
-    return _run_loading(load, call)
+    return _run_loading(load, call, sys._getframe(1))
 
 
 def _cache_key(field: Any) -> str:
@@ -307,7 +316,7 @@ def _deferred_get(original: Any, switch: Switch) -> Any:
             load = None
         if load is None:
             return original(self, instance, cls)
-        return _run_loading(load, partial(original, self, instance, cls))
+        return _run_loading(load, partial(original, self, instance, cls), sys._getframe(1))
 
     __get__.__wrapped__ = original  # type: ignore[attr-defined]
     return __get__
@@ -334,7 +343,15 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
             return _marked_as_they_come(original(self), capture, batch, selected)
         # _fetch_all() lists every row anyway: list them at C speed, mark them in a tight
         # loop, and hand back a plain list iterator (no generator between rows and host).
-        rows = list(original(self))
+        state = loading_state
+        if state.frame is None:  # the query's call site is searched from who iterates
+            state.frame = sys._getframe(1)
+            try:
+                rows = list(original(self))
+            finally:
+                state.frame = None
+        else:
+            rows = list(original(self))
         batch.rows = len(rows)
         try:
             if selected and rows:

@@ -140,7 +140,8 @@ class Capture:
     def call_site(self) -> CallSite:
         """The user's call site of the code running now."""
         try:
-            return self.resolver.resolve(sys._getframe(1), self.task, self.boundary)
+            frame = loading_state.frame or sys._getframe(1)
+            return self.resolver.resolve(frame, self.task, self.boundary)
         except Exception as error:
             self.fail(error)
             return UNKNOWN_SITE
@@ -185,7 +186,8 @@ def record_query(
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         try:
-            site = capture.resolver.resolve(sys._getframe(1), capture.task, capture.boundary)
+            frame = loading_state.frame or sys._getframe(1)
+            site = capture.resolver.resolve(frame, capture.task, capture.boundary)
             capture.record(
                 CapturedQuery(
                     sql=sql,

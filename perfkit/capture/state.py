@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from contextvars import ContextVar
+from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,10 +15,16 @@ active_capture: ContextVar[Capture | None] = ContextVar("perfkit_capture", defau
 
 
 class LoadingState(threading.local):
-    """Set around a lazy relation load so the query it runs is attributed to it."""
+    """Set around a lazy relation load so the query it runs is attributed to it.
+
+    ``frame`` is the frame that asked for the rows (read the relation, iterated the
+    queryset), while the ORM works for it: a query's call site is searched from there,
+    not from the ORM's innermost frame, which saves walking a dozen frames a query.
+    """
 
     loading: RelationLoad | None = None
     in_prefetch: int = 0
+    frame: FrameType | None = None
 
 
 loading_state = LoadingState()
