@@ -37,16 +37,23 @@ from types import FrameType
 from typing import Any
 
 from perfkit.capture.records import Batch, EagerLoad, RelationKind, RelationLoad
+from perfkit.capture.row_batches import (
+    EAGER_KEY,
+    SelectedStep,
+    batch_of,
+    cached_read,
+    defer,
+    mark,
+    model_label,
+    selected_plan,
+)
 from perfkit.capture.state import active_capture, loading_state
 
 RELATION_KEY = "_perfkit_relation"  # in Query.__dict__ (Query.clone copies it)
-BATCH_KEY = "perfkit_batch"  # in ModelState.__dict__
-EAGER_KEY = "perfkit_eager"  # in ModelState.__dict__: attribute -> EagerLoad
 
 _MISSING = object()
 install_recorder: Any = None  # perfkit.capture.scope's, bound by install() (no import cycle)
 record_query: Any = None
-_labels: dict[tuple[type, str], str] = {}
 
 
 class Switch:
@@ -60,22 +67,6 @@ class Switch:
 
     def __init__(self) -> None:
         self.on = True
-
-
-def model_label(model: type, attribute: str) -> str:
-    key = (model, attribute)
-    label = _labels.get(key)
-    if label is None:
-        label = _labels[key] = f"{model._meta.label}.{attribute}"  # type: ignore[attr-defined]
-    return label
-
-
-def batch_of(instance: Any) -> Batch | None:
-    try:
-        batch: Batch | None = instance._state.__dict__.get(BATCH_KEY)
-        return batch
-    except AttributeError:
-        return None
 
 
 def relation_load(
@@ -102,25 +93,7 @@ def touch(instance: Any, attribute: str) -> None:
         state = instance._state.__dict__
     except AttributeError:
         return
-    _cached_read(state, attribute)
-
-
-def _cached_read(state: dict[str, Any], attribute: str) -> None:
-    """A read served from the instance's cache (``state`` is its ``ModelState.__dict__``):
-    mark the eager load behind it used. select_related's are on the instance's batch,
-    prefetch_related's on the instance."""
-    batch = state.get(BATCH_KEY)
-    if batch is not None and batch.selected:
-        step = batch.selected.get(attribute)
-        if step is not None:
-            if step.load is not None:
-                step.load.used = True
-            return
-    marks = state.get(EAGER_KEY)
-    if marks:
-        load = marks.get(attribute)
-        if load is not None:
-            load.used = True
+    cached_read(active_capture.get(), instance, state, attribute)
 
 
 def _fail(error: BaseException) -> None:
@@ -160,7 +133,10 @@ def _single_object_get(
     described: dict[Any, tuple[str, str]] = {}
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is None or not switch.on or active_capture.get() is None:
+        if instance is None or not switch.on:
+            return original(self, instance, cls)
+        capture = active_capture.get()
+        if capture is None:
             return original(self, instance, cls)
         load: RelationLoad | None = None
         try:
@@ -170,7 +146,7 @@ def _single_object_get(
             state = instance._state
             if names[1] in state.fields_cache:
                 if not loading_state.in_prefetch:
-                    _cached_read(state.__dict__, names[0])
+                    cached_read(capture, instance, state.__dict__, names[0])
             else:
                 load = relation_load(instance, names[0], kind, joinable)
         except Exception as error:
@@ -341,25 +317,28 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
             return original(self)  # type: ignore[no-any-return]
         if self.chunked_fetch:  # iterator(): rows stream, so they are marked as they come
             return _marked_as_they_come(original(self), capture, batch, selected)
-        # _fetch_all() lists every row anyway: list them at C speed, mark them in a tight
-        # loop, and hand back a plain list iterator (no generator between rows and host).
+        # _fetch_all() lists every row anyway: list them at C speed and hand back a plain
+        # list iterator (no generator between rows and host); the rows wait, unmarked,
+        # until a relation is loaded from one of them (perfkit.capture.row_batches).
         state = loading_state
-        if state.frame is None:  # the query's call site is searched from who iterates
+        asked_by, state.last_site = state.frame, None
+        if asked_by is None:  # the query's call site is searched from who iterates
             state.frame = sys._getframe(1)
-            try:
-                rows = list(original(self))
-            finally:
-                state.frame = None
-        else:
-            rows = list(original(self))
-        batch.rows = len(rows)
         try:
-            if selected and rows:
-                plan = _selected_plan(capture, self.queryset.model, selected, batch)
-                _mark_selected(rows, batch, plan)
-            else:
-                for instance in rows:  # a plain loop: faster than map() tricks on 3.11+
-                    instance._state.__dict__[BATCH_KEY] = batch
+            rows = list(original(self))
+        finally:
+            state.frame = asked_by
+        batch.rows = len(rows)
+        if not rows:
+            return iter(rows)
+        try:
+            steps = None
+            if selected:
+                site = state.last_site or capture.call_site()  # the query's own site
+                steps = selected_plan(
+                    capture, self.queryset.model, selected, batch, site, len(rows)
+                )
+            defer(capture, rows, batch, steps)
         except Exception as error:
             capture.fail(error)
         return iter(rows)
@@ -371,108 +350,22 @@ def _model_iterable_iter(original: Any, switch: Switch) -> Any:
 def _marked_as_they_come(
     rows: Iterator[Any], capture: Any, batch: Batch, selected: Any
 ) -> Iterator[Any]:
-    plan: list[_Selected] | None = None
+    steps: list[SelectedStep] | None = None
     for instance in rows:
         batch.rows += 1
         try:
-            if selected:
-                if plan is None:
-                    plan = _selected_plan(capture, type(instance), selected, batch)
-                _mark_selected([instance], batch, plan)
-            else:
-                instance._state.__dict__[BATCH_KEY] = batch
+            if selected and steps is None:
+                steps = selected_plan(
+                    capture, type(instance), selected, batch, capture.call_site(), 0
+                )
+            if steps:
+                for step in steps:
+                    if step.load is not None and step.name in instance._state.fields_cache:
+                        step.load.instances += 1
+            mark([instance], batch, steps)
         except Exception as error:
             capture.fail(error)
         yield instance
-
-
-class _Selected:
-    """One ``select_related`` step of a queryset: the relation's name, its eager load
-    (None for a bare ``select_related()``), the batch its objects share, and the steps
-    below it."""
-
-    __slots__ = ("batch", "load", "name", "steps")
-
-    def __init__(self, name: str, load: EagerLoad | None, batch: Batch) -> None:
-        self.name = name
-        self.load = load
-        self.batch = batch
-        self.steps: list[_Selected] = []
-
-
-def _selected_plan(
-    capture: Any, model: Any, selected: Any, batch: Batch, prefix: str = "", depth: int = 0
-) -> list[_Selected]:
-    """The steps of ``select_related`` (a dict of dicts, or True for every non-null
-    foreign key), built once per queryset: rows then cost a few dictionary lookups."""
-    if depth > 8:
-        return []
-    if selected is True:
-        names = [
-            (field.name, True)
-            for field in model._meta.concrete_fields
-            if field.is_relation and field.many_to_one and not field.null
-        ]
-    else:
-        names = list(selected.items())
-    steps = []
-    for name, nested in names:
-        path = f"{prefix}__{name}" if prefix else name
-        load = None
-        if selected is not True:
-            load = EagerLoad("select_related", path, model_label(model, name), capture.call_site())
-            capture.add_eager_load(load)
-        # Objects reached through one select_related step share a batch: one object per
-        # row of the parent batch, as if each came alone from a row of it.
-        child_path = f"{batch.path}__{name}" if batch.path else name
-        child_batch = Batch(batch, child_path, batch.joinable)
-        child_batch.rows = 1
-        step = _Selected(name, load, child_batch)
-        related = getattr(_field_or_none(model, name), "related_model", None)
-        if nested and related is not None:
-            step.steps = _selected_plan(
-                capture, related, True if selected is True else nested, child_batch, path, depth + 1
-            )
-        steps.append(step)
-        if batch.selected is None:
-            batch.selected = {}
-        batch.selected[name] = step
-    return steps
-
-
-def _field_or_none(model: Any, name: str) -> Any:
-    try:
-        return model._meta.get_field(name)
-    except Exception:  # FieldDoesNotExist, or a reverse relation by another name
-        return None
-
-
-def _mark_selected(rows: list[Any], batch: Batch, steps: list[_Selected]) -> None:
-    """Give each row its batch, and each object a ``select_related`` step brought the
-    step's batch (an object the queryset already knew keeps its own); count the rows
-    each step filled."""
-    for instance in rows:
-        state = instance._state
-        state.__dict__[BATCH_KEY] = batch
-        cache = state.fields_cache
-        for step in steps:
-            child = cache.get(step.name, _MISSING)
-            if child is _MISSING:
-                continue
-            if step.load is not None:
-                step.load.instances += 1
-            if child is None:
-                continue
-            try:
-                child_state = child._state.__dict__
-            except AttributeError:
-                continue
-            if BATCH_KEY in child_state:
-                continue
-            if step.steps:
-                _mark_selected([child], step.batch, step.steps)
-            else:
-                child_state[BATCH_KEY] = step.batch
 
 
 def _execute_sql(original: Any, switch: Switch) -> Any:

@@ -35,6 +35,7 @@ from perfkit.capture.call_site import (
 )
 from perfkit.capture.errors import log_error
 from perfkit.capture.records import CapturedQuery, EagerLoad
+from perfkit.capture.row_batches import settle_for_detection
 from perfkit.capture.state import active_capture, loading_state
 
 
@@ -64,6 +65,10 @@ class Capture:
         self.task: Any = None
         self.fallback_site: CallSite | None = None
         self.resolver: CallSiteResolver = resolver_for(())
+        # Rows waiting to be marked with their batch (perfkit.capture.row_batches).
+        self.pending: list[Any] = []
+        self.pending_rows = 0
+        self.pending_steps: dict[Any, Any] = {}
         self.active = False
         self._token: Any = None
 
@@ -96,6 +101,10 @@ class Capture:
         if not self.active:
             return
         self.active = False
+        try:
+            settle_for_detection(self)
+        except Exception as settling_failed:
+            self.fail(settling_failed)
         try:
             self.suspend()
         finally:
@@ -188,6 +197,7 @@ def record_query(
         try:
             frame = loading_state.frame or sys._getframe(1)
             site = capture.resolver.resolve(frame, capture.task, capture.boundary)
+            loading_state.last_site = site
             capture.record(
                 CapturedQuery(
                     sql=sql,

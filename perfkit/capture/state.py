@@ -8,6 +8,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from perfkit.capture.call_site import CallSite
     from perfkit.capture.records import RelationLoad
     from perfkit.capture.scope import Capture
 
@@ -25,6 +26,7 @@ class LoadingState(threading.local):
     loading: RelationLoad | None = None
     in_prefetch: int = 0
     frame: FrameType | None = None
+    last_site: CallSite | None = None  # of the last query recorded in this thread
 
 
 loading_state = LoadingState()

@@ -64,7 +64,7 @@ def test_a_failing_step_leaves_the_response_alone(monkeypatch, caplog, baseline,
 @pytest.mark.parametrize("interface", ["wsgi", "asgi"])
 def test_failing_orm_observers_leave_the_orm_alone(monkeypatch, caplog, baseline, interface):
     monkeypatch.setattr(orm, "relation_load", boom)
-    monkeypatch.setattr(orm, "_mark_selected", boom)
+    monkeypatch.setattr(orm, "defer", boom)
     with caplog.at_level(logging.WARNING, logger="perfkit"):
         response = fetch(interface)
         fetch(interface)  # the same errors again: not logged again
