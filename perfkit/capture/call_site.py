@@ -347,11 +347,11 @@ def resolver_for(exclude: tuple[str, ...]) -> CallSiteResolver:
 
 
 def current_task() -> Any:
-    """The running asyncio task, or None outside an event loop."""
-    try:
-        return asyncio.current_task()
-    except RuntimeError:
+    """The running asyncio task, or None outside an event loop (asked without raising:
+    every scope asks, and most run outside a loop)."""
+    if asyncio.events._get_running_loop() is None:
         return None
+    return asyncio.current_task()
 
 
 def caller_frame(depth: int = 1) -> FrameType:

@@ -591,11 +591,19 @@ HOOKS: tuple[Hook, ...] = (
 )
 
 
+_settled = False  # every hook installed, or given up on
+
+
+def settled() -> bool:
+    """Whether :func:`install` has nothing left to do (until :func:`uninstall`)."""
+    return _settled
+
+
 def install() -> None:
     """Install every hook not yet installed, each on its own (called when a capture
     starts, under its lock). A hook that cannot be installed stays off, logged once and
     not tried again."""
-    global install_recorder, record_query
+    global install_recorder, record_query, _settled
     from perfkit.capture.errors import log_error
     from perfkit.capture.scope import install_recorder, record_query
 
@@ -607,6 +615,7 @@ def install() -> None:
         except Exception as error:
             hook.broken = True
             log_error(error, f"the ORM hook {hook.name} is off (Django changed it?)")
+    _settled = True
 
 
 def _generic_descriptor_class() -> Any:
@@ -626,8 +635,10 @@ def uninstall() -> None:
     next capture try the hooks that could not be installed again. Never called by
     perfkit itself while the process runs; for tools and tests that need Django's own
     methods back."""
+    global _settled
     from perfkit.capture.errors import log_error
 
+    _settled = False
     for hook in reversed(HOOKS):
         hook.broken = False
         try:

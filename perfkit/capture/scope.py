@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from functools import cache
 from types import FrameType, TracebackType
 from typing import Any
@@ -26,6 +26,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
+from perfkit.capture import orm
 from perfkit.capture.call_site import (
     UNKNOWN_SITE,
     CallSite,
@@ -242,9 +243,7 @@ def _activate() -> None:
     global _active_scopes
     with _lock:
         _active_scopes += 1
-        if _active_scopes == 1:
-            from perfkit.capture import orm
-
+        if _active_scopes == 1 and not orm.settled():
             orm.install()
             _listen_for_new_connections()
     # Only the connections this thread already has: creating the others would initialise
@@ -260,8 +259,9 @@ def _deactivate() -> None:
         if _active_scopes > 0:
             return
         for connection in list(_wrapped_connections):
-            with suppress(ValueError):
-                connection.execute_wrappers.remove(record_query)
+            wrappers = connection.execute_wrappers
+            if record_query in wrappers:  # (someone else may have taken it off)
+                wrappers.remove(record_query)
         _wrapped_connections.clear()
 
 

@@ -53,13 +53,24 @@ def find_problems(
     fallback = fallback_site or capture.fallback_site
     where = _Where(fallback)
     queries = capture.queries
-    findings, explained = _relation_n_plus_one(queries, options, where)
-    findings += _repeated_queries(queries, options, where, explained)
-    findings += _repeated_writes(queries, options, where)
-    if options.detect_unused_eager_loads:
-        findings += _unused_eager_loads(capture.eager_loads, where)
+    count = len(queries)
+    findings: list[Finding] = []
+    explained: set[int] = set()
+    # Each analysis is skipped when it cannot find anything: most scopes run few queries.
+    if count >= options.n_plus_one_threshold:
+        findings, explained = _relation_n_plus_one(queries, options, where)
+    if count >= options.repeated_query_threshold:
+        findings += _repeated_queries(queries, options, where, explained)
+    if count >= options.repeated_write_threshold:
+        findings += _repeated_writes(queries, options, where)
+    loads = capture.eager_loads
+    if options.detect_unused_eager_loads and any(not load.used for load in loads):
+        findings += _unused_eager_loads(loads, where)
     findings += _slow_queries(queries, options, where)
-    findings += _budgets(queries, options, fallback)
+    if options.query_budget is not None or options.db_time_budget_ms is not None:
+        findings += _budgets(queries, options, fallback)
+    if not findings:
+        return findings
     return with_values_policy(findings, queries, options.log_parameters)
 
 
