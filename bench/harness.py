@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -28,6 +29,30 @@ def require_vendor(vendor: str) -> None:
 
     if connection.vendor != vendor:
         sys.exit(f"this benchmark needs {vendor}; DATABASE_URL names {connection.vendor}")
+
+
+def interleaved_medians_ms(
+    functions: dict[str, Callable[[], Any]], repeat: int, warmup: int = 1
+) -> dict[str, float]:
+    """Median wall time of each function in milliseconds, measured side by side.
+
+    ``warmup`` untimed rounds run every function first (caches, connections, lazy
+    imports are then as warm for the first as for the last); each of the ``repeat``
+    timed rounds then runs every function once, in a new random order, so that load on
+    the machine drifting during the run slows every function alike.
+    """
+    for _ in range(warmup):
+        for function in functions.values():
+            function()
+    timings: dict[str, list[float]] = {name: [] for name in functions}
+    order = list(functions)
+    for _ in range(repeat):
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            functions[name]()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def median_ms(function: Callable[[], Any], repeat: int, warmup: int = 2) -> float:

@@ -15,7 +15,9 @@ OR-chain SQL with and without the bound on the leading column.
 
 Before anything is timed, --warmup rounds (default 1) run every contender at every page
 once, untimed: the table and index pages, the count cache and Python's imports are then
-as warm for the first contender as for the last.
+as warm for the first contender as for the last. Each timed round then runs every
+contender at every page once, in a new random order (bench/harness.py,
+interleaved_medians_ms), so load drifting during the run slows them all alike.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import argparse
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from harness import median_ms, report, require_vendor, setup_django
+from harness import interleaved_medians_ms, report, require_vendor, setup_django
 
 PAGE_SIZE = 50
 PAGES = (1, 1_000, 10_000)
@@ -217,15 +219,15 @@ def main() -> None:
         "raw OR-chain SQL, unbounded": raw_mixed_keyset(bounded=False),
     }
     cache.clear()
-    runs = {name: [make(page) for page in PAGES] for name, make in contenders.items()}
-    for _ in range(arguments.warmup):
-        for functions in runs.values():
-            for function in functions:
-                function()
-    rows = []
-    for name, functions in runs.items():
-        timings = [median_ms(function, arguments.repeat) for function in functions]
-        rows.append([name, *(round(ms, 2) for ms in timings)])
+    runs = {(name, page): make(page) for name, make in contenders.items() for page in PAGES}
+    medians = interleaved_medians_ms(
+        {f"{name} p{page}": run for (name, page), run in runs.items()},
+        arguments.repeat,
+        warmup=arguments.warmup,
+    )
+    rows = [
+        [name, *(round(medians[f"{name} p{page}"], 2) for page in PAGES)] for name in contenders
+    ]
 
     by_name = {row[0]: row[1:] for row in rows}
     cursor_ms = by_name["perfkit cursor"]
