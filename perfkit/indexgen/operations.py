@@ -51,17 +51,25 @@ def _builds_concurrently(schema_editor: BaseDatabaseSchemaEditor, operation: obj
     return True
 
 
-class _RetryOptions:
-    """``lock_timeout``, ``attempts`` and ``retry_delay``, kept in the migration file
-    only when given."""
+class _ConcurrentOperation:
+    """What the three operations share: the retry options (``lock_timeout``,
+    ``attempts``, ``retry_delay``, kept in the migration file only when given), and
+    running concurrently on PostgreSQL but as Django's own operation elsewhere.
+
+    Subclasses say what a concurrent run does (:meth:`forwards_concurrently`,
+    :meth:`backwards_concurrently`) on the model of the state the run reads.
+    """
 
     lock_timeout: str | None
     attempts: int | None
     retry_delay: float | None
+    model_name: str
 
-    def _set_retry_options(
+    def _retry_options(
         self, lock_timeout: str | None, attempts: int | None, retry_delay: float | None
     ) -> None:
+        # (Each operation names its arguments in its own __init__: Django's migration
+        # writer reads them from that signature.)
         self.lock_timeout, self.attempts, self.retry_delay = lock_timeout, attempts, retry_delay
         self.policy  # noqa: B018 (checks the values now, when the migration is loaded)
 
@@ -74,14 +82,78 @@ class _RetryOptions:
             retry_delay=defaults.retry_delay if self.retry_delay is None else self.retry_delay,
         )
 
-    def _with_retry_options(
-        self, deconstructed: tuple[str, Sequence[Any], dict[str, Any]]
-    ) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        name, args, kwargs = deconstructed
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        name, args, kwargs = super().deconstruct()  # type: ignore[misc]
         for key in ("lock_timeout", "attempts", "retry_delay"):
             if getattr(self, key) is not None:
                 kwargs[key] = getattr(self, key)
         return name, args, kwargs
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if not _builds_concurrently(schema_editor, self):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
+            return
+        model = self._migrated_model(
+            app_label, schema_editor, self.forwards_state(from_state, to_state)
+        )
+        if model is not None:
+            self.forwards_concurrently(app_label, schema_editor, model, from_state, to_state)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if not _builds_concurrently(schema_editor, self):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
+            return
+        model = self._migrated_model(
+            app_label, schema_editor, self.backwards_state(from_state, to_state)
+        )
+        if model is not None:
+            self.backwards_concurrently(app_label, schema_editor, model, from_state, to_state)
+
+    def _migrated_model(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState
+    ) -> type[models.Model] | None:
+        model = state.apps.get_model(app_label, self.model_name)
+        allowed = self.allow_migrate_model(schema_editor.connection.alias, model)  # type: ignore[attr-defined]
+        return model if allowed else None
+
+    # What a subclass says: where its model is read, and what a concurrent run does.
+    def forwards_state(self, from_state: ProjectState, to_state: ProjectState) -> ProjectState:
+        return to_state
+
+    def backwards_state(self, from_state: ProjectState, to_state: ProjectState) -> ProjectState:
+        return from_state
+
+    def forwards_concurrently(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        raise NotImplementedError
+
+    def backwards_concurrently(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        raise NotImplementedError
 
 
 def index_build(
@@ -147,7 +219,7 @@ def _declared(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model]
     )
 
 
-class AddIndexConcurrently(_RetryOptions, AddIndex):
+class AddIndexConcurrently(_ConcurrentOperation, AddIndex):
     """``CREATE INDEX CONCURRENTLY`` on PostgreSQL, made to survive production (see
     :mod:`perfkit.indexgen.concurrent_builds`); a plain ``AddIndex`` elsewhere."""
 
@@ -157,16 +229,12 @@ class AddIndexConcurrently(_RetryOptions, AddIndex):
         self,
         model_name: str,
         index: models.Index,
-        *,
         lock_timeout: str | None = None,
         attempts: int | None = None,
         retry_delay: float | None = None,
     ) -> None:
-        super().__init__(model_name, index)
-        self._set_retry_options(lock_timeout, attempts, retry_delay)
-
-    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        return self._with_retry_options(super().deconstruct())
+        AddIndex.__init__(self, model_name, index)
+        self._retry_options(lock_timeout, attempts, retry_delay)
 
     def describe(self) -> str:
         fields = ", ".join(self.index.fields)
@@ -175,36 +243,28 @@ class AddIndexConcurrently(_RetryOptions, AddIndex):
             f"of model {self.model_name}"
         )
 
-    def database_forwards(
+    def forwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            build_index(schema_editor, index_build(schema_editor, model, self.index), self.policy)
+        build_index(schema_editor, index_build(schema_editor, model, self.index), self.policy)
 
-    def database_backwards(
+    def backwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            drop_index(schema_editor, str(self.index.name), self.policy)
+        drop_index(schema_editor, str(self.index.name), self.policy)
 
 
-class RemoveIndexConcurrently(_RetryOptions, RemoveIndex):
+class RemoveIndexConcurrently(_ConcurrentOperation, RemoveIndex):
     """``DROP INDEX CONCURRENTLY IF EXISTS`` on PostgreSQL, with a lock timeout and
     retries; a plain ``RemoveIndex`` elsewhere."""
 
@@ -214,51 +274,45 @@ class RemoveIndexConcurrently(_RetryOptions, RemoveIndex):
         self,
         model_name: str,
         name: str,
-        *,
         lock_timeout: str | None = None,
         attempts: int | None = None,
         retry_delay: float | None = None,
     ) -> None:
-        super().__init__(model_name, name)
-        self._set_retry_options(lock_timeout, attempts, retry_delay)
-
-    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        return self._with_retry_options(super().deconstruct())
+        RemoveIndex.__init__(self, model_name, name)
+        self._retry_options(lock_timeout, attempts, retry_delay)
 
     def describe(self) -> str:
         return f"Concurrently remove index {self.name} from {self.model_name}"
 
-    def database_forwards(
+    def forwards_state(self, from_state: ProjectState, to_state: ProjectState) -> ProjectState:
+        return from_state
+
+    def backwards_state(self, from_state: ProjectState, to_state: ProjectState) -> ProjectState:
+        return to_state
+
+    def forwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            drop_index(schema_editor, self.name, self.policy)
+        drop_index(schema_editor, self.name, self.policy)
 
-    def database_backwards(
+    def backwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            build_index(schema_editor, index_build(schema_editor, model, index), self.policy)
+        index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+        build_index(schema_editor, index_build(schema_editor, model, index), self.policy)
 
 
-class AddConstraintConcurrently(_RetryOptions, AddConstraint):
+class AddConstraintConcurrently(_ConcurrentOperation, AddConstraint):
     """A ``UniqueConstraint`` built as ``CREATE UNIQUE INDEX CONCURRENTLY`` on PostgreSQL
     (then attached with ``ALTER TABLE … ADD CONSTRAINT … USING INDEX`` when Django would
     have made it with ``ALTER TABLE``); a plain ``AddConstraint`` elsewhere. Duplicate
@@ -270,7 +324,6 @@ class AddConstraintConcurrently(_RetryOptions, AddConstraint):
         self,
         model_name: str,
         constraint: models.UniqueConstraint,
-        *,
         lock_timeout: str | None = None,
         attempts: int | None = None,
         retry_delay: float | None = None,
@@ -280,45 +333,31 @@ class AddConstraintConcurrently(_RetryOptions, AddConstraint):
                 "AddConstraintConcurrently builds unique constraints only; use AddConstraint "
                 f"for {type(constraint).__name__}."
             )
-        super().__init__(model_name, constraint)
-        self._set_retry_options(lock_timeout, attempts, retry_delay)
-
-    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        return self._with_retry_options(super().deconstruct())
+        AddConstraint.__init__(self, model_name, constraint)
+        self._retry_options(lock_timeout, attempts, retry_delay)
 
     def describe(self) -> str:
         return f"Concurrently create constraint {self.constraint.name} on model {self.model_name}"
 
-    def database_forwards(
+    def forwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            build = unique_build(
-                schema_editor, model, cast(models.UniqueConstraint, self.constraint)
-            )
-            build_index(schema_editor, build, self.policy)
+        build = unique_build(schema_editor, model, cast(models.UniqueConstraint, self.constraint))
+        build_index(schema_editor, build, self.policy)
 
-    def database_backwards(
+    def backwards_concurrently(
         self,
         app_label: str,
         schema_editor: BaseDatabaseSchemaEditor,
+        model: type[models.Model],
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if not _builds_concurrently(schema_editor, self):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
         build = unique_build(schema_editor, model, cast(models.UniqueConstraint, self.constraint))
         quoted = schema_editor.quote_name(build.name)
         drop = (
