@@ -38,6 +38,7 @@ from typing import Any
 
 from perfkit.capture.records import Batch, EagerLoad, RelationKind, RelationLoad
 from perfkit.capture.row_batches import (
+    BATCH_KEY,
     EAGER_KEY,
     SelectedStep,
     batch_of,
@@ -145,8 +146,14 @@ def _single_object_get(
                 names = described[self] = describe(self)
             state = instance._state
             if names[1] in state.fields_cache:
-                if not loading_state.in_prefetch:
-                    cached_read(capture, instance, state.__dict__, names[0])
+                # row_batches.needs_noting, inlined: this runs for every cached read.
+                marks = state.__dict__
+                if not loading_state.in_prefetch and (
+                    BATCH_KEY in marks
+                    or EAGER_KEY in marks
+                    or (type(instance), names[0]) not in capture.reads_noted
+                ):
+                    cached_read(capture, instance, marks, names[0])
             else:
                 load = relation_load(instance, names[0], kind, joinable)
         except Exception as error:
@@ -166,11 +173,14 @@ def _many_get(original: Any, switch: Switch) -> Any:
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         manager = original(self, instance, cls)
-        if instance is None or active_capture.get() is None or not switch.on:
+        if instance is None or not switch.on:
+            return manager
+        capture = active_capture.get()
+        if capture is None:
             return manager
         try:
             name, kind = _describe_many(self)
-            _observe_manager(manager, name, kind)
+            _observe_manager(capture, manager, name, kind)
         except Exception as error:
             _fail(error)
             _unobserve_manager(manager)
@@ -184,7 +194,15 @@ def _many_get(original: Any, switch: Switch) -> Any:
 _MANAGER_ATTRIBUTES = ("get_queryset", "count", "exists", "db_manager")
 
 
-def _observe_manager(manager: Any, name: str, kind: RelationKind) -> None:
+def _observe_manager(capture: Any, manager: Any, name: str, kind: RelationKind) -> None:
+    """Put perfkit's methods on ``manager``. They refer to it, a reference cycle that
+    would keep the manager, its instance and whatever that holds alive until the cycle
+    collector runs: the outermost capture takes them off when it ends
+    (:func:`unobserve_managers`)."""
+    outermost = capture
+    while outermost.parent is not None:
+        outermost = outermost.parent
+    outermost.observed_managers.add(manager)
     manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
     # A many-to-many count()/exists() may query the through table directly.
     for method in ("count", "exists"):
@@ -199,12 +217,21 @@ def _unobserve_manager(manager: Any) -> None:
         manager.__dict__.pop(attribute, None)
 
 
+def unobserve_managers(managers: Any) -> None:
+    """Take perfkit's methods off ``managers`` (still alive) when a scope ends: used
+    afterwards, a manager runs Django's own methods, as it would have anyway."""
+    for manager in list(managers):
+        _unobserve_manager(manager)
+    managers.clear()
+
+
 def _manager_copy(manager: Any, name: str, kind: RelationKind, *args: Any, **kwargs: Any) -> Any:
     copied = type(manager).db_manager(manager, *args, **kwargs)
     _unobserve_manager(copied)  # the copy's __dict__ came with the original's partials
-    if active_capture.get() is not None:
+    capture = active_capture.get()
+    if capture is not None:
         try:
-            _observe_manager(copied, name, kind)
+            _observe_manager(capture, copied, name, kind)
         except Exception as error:
             _fail(error)
             _unobserve_manager(copied)

@@ -35,9 +35,9 @@ class Batch:
         self.parent = parent
         self.path = path
         self.joinable = joinable
-        # select_related's steps from these rows, by attribute: the eager load, the
-        # batch of the objects it brought, the steps below (None when none).
-        self.selected: dict[str, Any] | None = None
+        # select_related's eager loads from these rows, by attribute (a load is None for
+        # a bare select_related()); None when the rows' query selected nothing.
+        self.selected: dict[str, EagerLoad | None] | None = None
 
     def from_many_rows(self) -> bool:
         batch: Batch | None = self

@@ -70,6 +70,9 @@ class Capture:
         self.pending: list[Any] = []
         self.pending_rows = 0
         self.pending_steps: dict[Any, Any] = {}
+        self.reads_noted: set[tuple[type, str]] = set()
+        # Related managers perfkit observes, taken off when the outermost capture ends.
+        self.observed_managers: weakref.WeakSet[Any] = weakref.WeakSet()
         self.active = False
         self._token: Any = None
 
@@ -102,10 +105,17 @@ class Capture:
         if not self.active:
             return
         self.active = False
+        # The boundary frame holds (through its locals) whoever holds this capture: let
+        # go of it so the request's frames are freed now, not by the cycle collector.
+        self.boundary = None
         try:
             settle_for_detection(self)
         except Exception as settling_failed:
             self.fail(settling_failed)
+        try:
+            orm.unobserve_managers(self.observed_managers)
+        except Exception as unobserving_failed:
+            self.fail(unobserving_failed)
         try:
             self.suspend()
         finally:

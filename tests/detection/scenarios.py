@@ -118,6 +118,23 @@ def unused_nested_select():
         print(enrollment.student.email, enrollment.school_class.name)
 
 
+def used_select_then_unused_twin():
+    # The first queryset's reads are noted once per (model, attribute); a second queryset
+    # that selects the same relation and never reads it must still be reported.
+    for school_class in Class.objects.select_related("teacher"):
+        print(school_class.teacher.last_name)
+    for school_class in Class.objects.select_related("teacher"):  # expect: unused-twin
+        print(school_class.name)
+
+
+def twins_both_read():
+    first = list(Class.objects.select_related("teacher"))
+    print([school_class.teacher.last_name for school_class in first])
+    second = list(Class.objects.select_related("teacher"))
+    print([school_class.teacher.last_name for school_class in second])
+    print([school_class.teacher.last_name for school_class in first])
+
+
 # -- writes -------------------------------------------------------------------------------
 def saves_in_a_loop():
     for enrollment in Enrollment.objects.all():
@@ -233,6 +250,8 @@ EXPECTED: dict[object, tuple[tuple[str, str | None, str], ...]] = {
     unused_prefetch: (("unused_eager_load", "school.Teacher.classes", "unused-prefetch"),),
     unused_select: (("unused_eager_load", "school.Class.teacher", "unused-select"),),
     unused_nested_select: (("unused_eager_load", "school.Class.teacher", "unused-nested-select"),),
+    used_select_then_unused_twin: (("unused_eager_load", "school.Class.teacher", "unused-twin"),),
+    twins_both_read: (),
     saves_in_a_loop: (("repeated_write", None, "saves"),),
     creates_in_a_loop: (("repeated_write", None, "creates"),),
     correct_select_and_prefetch: (),
