@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -202,6 +203,8 @@ def _observe_manager(capture: Any, manager: Any, name: str, kind: RelationKind) 
     outermost = capture
     while outermost.parent is not None:
         outermost = outermost.parent
+    if outermost.observed_managers is None:
+        outermost.observed_managers = weakref.WeakSet()
     outermost.observed_managers.add(manager)
     manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
     # A many-to-many count()/exists() may query the through table directly.

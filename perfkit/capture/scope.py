@@ -72,7 +72,7 @@ class Capture:
         self.pending_steps: dict[Any, Any] = {}
         self.reads_noted: set[tuple[type, str]] = set()
         # Related managers perfkit observes, taken off when the outermost capture ends.
-        self.observed_managers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.observed_managers: weakref.WeakSet[Any] | None = None  # made on first use
         self.active = False
         self._token: Any = None
 
@@ -112,10 +112,11 @@ class Capture:
             settle_for_detection(self)
         except Exception as settling_failed:
             self.fail(settling_failed)
-        try:
-            orm.unobserve_managers(self.observed_managers)
-        except Exception as unobserving_failed:
-            self.fail(unobserving_failed)
+        if self.observed_managers is not None:
+            try:
+                orm.unobserve_managers(self.observed_managers)
+            except Exception as unobserving_failed:
+                self.fail(unobserving_failed)
         try:
             self.suspend()
         finally:
