@@ -21,8 +21,9 @@ The views (``--views``, default all three):
 - ``n+1``: 50 classes, each teacher read lazily: 51 queries;
 - ``200``: 100 classes, each teacher and enrollments read lazily: 201 queries.
 
-``--rss-requests N`` then sends N more requests of the N+1 view to each worker and
-reports its resident memory growth (``VmRSS``) per 10,000 requests. Loggers and warnings
+``--rss-requests N`` then sends N more requests of ``--rss-view`` (default the N+1 view)
+to every worker at once, after 1,000 (at most) to warm up, and reports each one's
+resident memory growth (``VmRSS``) per 10,000 requests. Loggers and warnings
 are silenced alike for all variants.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfkit_bench \
@@ -197,6 +198,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5, help="requests per round")
     parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated: clean,n+1,200")
     parser.add_argument("--rss-requests", type=int, default=0, help="requests for the RSS test")
+    parser.add_argument(
+        "--rss-view", default="n+1", choices=list(VIEWS), help="view for the RSS test"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -251,9 +255,16 @@ def main() -> None:
             for name in names:
                 paired[view, name].append(round_cpu[name] / round_cpu["absent"])
     rss = {}
-    if arguments.rss_requests:
+    if arguments.rss_requests:  # every worker at once: only its own growth is measured
         for name in names:
-            growth = ask(name, f"rss n+1 {arguments.rss_requests}")
+            process = processes[name]
+            assert process.stdin is not None
+            process.stdin.write(f"rss {arguments.rss_view} {arguments.rss_requests}\n")
+            process.stdin.flush()
+        for name in names:
+            process = processes[name]
+            assert process.stdout is not None
+            growth = json.loads(process.stdout.readline())
             assert isinstance(growth, int)
             rss[name] = growth / 1024 * 10_000 / arguments.rss_requests
     for process in processes.values():
@@ -297,6 +308,8 @@ def main() -> None:
         django=django.get_version(),
         rounds=arguments.rounds,
         requests_per_round=arguments.requests,
+        rss_view=arguments.rss_view,
+        rss_requests=arguments.rss_requests,
         disabled_middleware_us=disabled_us,
         load_average=os.getloadavg(),
     )
