@@ -55,6 +55,65 @@ def interleaved_medians_ms(
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+def interleaved_runs(
+    run: Callable[[str], tuple[float, float]], variants: Sequence[str], rounds: int
+) -> list[list[Any]]:
+    """``run(variant)`` gives (CPU s, wall s) of one run. One warm-up run of every
+    variant first, counted nowhere; then ``rounds`` rounds, each variant once a round in
+    a new random order. One row a variant: median CPU s, its ratio to the first
+    variant's, the paired ratio (per round, then the median) and the median wall s."""
+    for variant in variants:
+        run(variant)
+    cpu: dict[str, list[float]] = {variant: [] for variant in variants}
+    wall: dict[str, list[float]] = {variant: [] for variant in variants}
+    paired: dict[str, list[float]] = {variant: [] for variant in variants}
+    for _ in range(rounds):
+        order = list(variants)
+        random.shuffle(order)
+        this_round = {}
+        for variant in order:
+            this_round[variant], elapsed = run(variant)
+            cpu[variant].append(this_round[variant])
+            wall[variant].append(elapsed)
+        for variant in variants:
+            paired[variant].append(this_round[variant] / this_round[variants[0]])
+    base = statistics.median(cpu[variants[0]])
+    return [
+        [
+            variant,
+            round(statistics.median(cpu[variant]), 3),
+            round(statistics.median(cpu[variant]) / base, 3),
+            round(statistics.median(paired[variant]), 3),
+            round(statistics.median(wall[variant]), 3),
+        ]
+        for variant in variants
+    ]
+
+
+RUN_COLUMNS = ["variant", "CPU s (median)", "CPU ratio", "paired CPU ratio", "wall s (median)"]
+
+
+def child_run(
+    command: Sequence[str], cwd: Path, env: dict[str, str], exit_codes: Sequence[int] = (0,)
+) -> tuple[float, float]:
+    """(CPU s, wall s) of one subprocess (user + system, from ``getrusage``); exits
+    with its output when it ends with a code not in ``exit_codes``."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        list(command), cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode not in exit_codes:
+        output = (completed.stdout + completed.stderr)[-4000:]
+        sys.exit(f"{' '.join(command)} exited {completed.returncode}:\n{output}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), elapsed
+
+
 def median_ms(function: Callable[[], Any], repeat: int, warmup: int = 2) -> float:
     """Median wall time of ``function`` over ``repeat`` runs, in milliseconds."""
     for _ in range(warmup):

@@ -22,18 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, report, setup_django
+from harness import ROOT, RUN_COLUMNS, child_run, interleaved_runs, report, setup_django
 
 INI = f"""
 [pytest]
@@ -78,33 +73,13 @@ for case in range(COUNT):
     setattr(TeacherNames, f"test_teacher_names_{case}", TeacherNames.read_them)
 """
 
+PYTEST = [sys.executable, "-m", "pytest"]
 VARIANTS = {
     "not loaded": ["-p", "no:perfkit"],
     "off": ["-o", "perfkit_mode=off"],
     "report": [],
     "strict": ["--perfkit-baseline=baseline.json"],
 }
-
-
-def run(directory: Path, arguments: list[str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one pytest run."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", *arguments],
-        cwd=directory,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if completed.returncode != 0:
-        sys.exit(f"pytest {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, elapsed
 
 
 def main() -> None:
@@ -120,38 +95,19 @@ def main() -> None:
         directory = Path(name)
         (directory / "pytest.ini").write_text(INI)
         (directory / "test_bench.py").write_text(TESTS.replace("COUNT", str(half)))
-        run(directory, ["--perfkit-baseline=baseline.json", "--perfkit-record-baseline"])
-        for arguments in VARIANTS.values():  # the warm-up round: counted nowhere
-            run(directory, arguments)
-        cpu: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        wall: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        paired: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        for _ in range(options.rounds):
-            order = list(VARIANTS)
-            random.shuffle(order)
-            this_round = {}
-            for variant in order:
-                this_round[variant], elapsed = run(directory, VARIANTS[variant])
-                cpu[variant].append(this_round[variant])
-                wall[variant].append(elapsed)
-            for variant in VARIANTS:
-                paired[variant].append(this_round[variant] / this_round["not loaded"])
+        environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
 
-    base = statistics.median(cpu["not loaded"])
-    rows = [
-        [
-            variant,
-            round(statistics.median(cpu[variant]), 3),
-            round(statistics.median(cpu[variant]) / base, 3),
-            round(statistics.median(paired[variant]), 3),
-            round(statistics.median(wall[variant]), 3),
-        ]
-        for variant in VARIANTS
-    ]
+        def run(variant: str) -> tuple[float, float]:
+            return child_run([*PYTEST, *VARIANTS[variant]], directory, environment)
+
+        # strict mode's baseline: every finding of the suite
+        record = ["--perfkit-baseline=baseline.json", "--perfkit-record-baseline"]
+        child_run([*PYTEST, *record], directory, environment)
+        rows = interleaved_runs(run, list(VARIANTS), options.rounds)
     print(f"load average at the end: {os.getloadavg()}")
     report(
         "pytest_plugin_overhead",
-        ["variant", "CPU s (median)", "CPU ratio", "paired CPU ratio", "wall s (median)"],
+        RUN_COLUMNS,
         rows,
         tests=half * 2,
         rounds=options.rounds,
