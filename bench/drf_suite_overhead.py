@@ -47,7 +47,8 @@ def main() -> None:
     setup_django()
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     environment["PYTHONPATH"] = str(ROOT / "scripts" / "gates" / "pytest_plugins")
-    pytest = [options.python, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]
+    python = os.path.abspath(options.python)  # not resolved: a virtualenv's is a symlink
+    pytest = [python, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]
     pytest += ["-p", "no:xdist", "-p", "perfkit_in_installed_apps"]
 
     def run(variant: str) -> tuple[float, float]:
