@@ -147,7 +147,7 @@ def _single_object_get(
                 names = described[self] = describe(self)
             state = instance._state
             if names[1] in state.fields_cache:
-                # row_batches.needs_noting, inlined: this runs for every cached read.
+                # Anything to note? (row_batches.cached_read, asked first: every cached read)
                 marks = state.__dict__
                 if not loading_state.in_prefetch and (
                     BATCH_KEY in marks
