@@ -37,7 +37,9 @@ def cyclic_garbage(client: Client, url: str) -> Counter[str]:
     gc.set_debug(gc.DEBUG_SAVEALL)
     gc.collect()
     left = Counter(
-        f"frame {item.f_code.co_filename}" if type(item).__name__ == "frame" else type(item).__name__
+        f"frame {item.f_code.co_filename}"
+        if type(item).__name__ == "frame"
+        else type(item).__name__
         for item in gc.garbage
     )
     gc.set_debug(0)
