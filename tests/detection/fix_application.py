@@ -81,6 +81,33 @@ _VIEW_ATTRIBUTE_FIX = re.compile(
 _COUNT_FIX = re.compile(r'^Count in the query instead: annotate\(Count\("(\w+)"\)\) on (\w+)\.')
 
 
+def located_then_fixed(
+    url: str,
+    expected: list[tuple[str, str, str, str]],
+    views: Any,
+    monkeypatch: Any,
+    add_rows: Any,
+) -> tuple[Visit, Visit]:
+    """Visit ``url``: its N+1s are exactly ``expected`` (relation, location, label, fix).
+    Apply each fix to the view classes in ``views`` and visit again: no N+1 is left, and
+    with ``add_rows()`` run the page makes the same queries (O(1)). Returns both visits
+    for what a caller checks of the responses."""
+    before = Visit(url)
+    assert before.response.status_code == 200
+    found = sorted(
+        (f.relation, f.location, f.location_label, f.suggestion) for f in before.n_plus_ones()
+    )
+    assert found == sorted(expected), [f.message for f in before.findings]
+
+    for finding in before.n_plus_ones():
+        apply_view_fix(finding.suggestion, views, monkeypatch)
+    fixed = Visit(url)
+    assert fixed.n_plus_ones() == []
+    add_rows()  # twice the rows: the same number of queries
+    assert Visit(url).queries == fixed.queries
+    return before, fixed
+
+
 def apply_view_fix(suggestion: str, module: Any, monkeypatch: Any) -> None:
     """Apply a fix that names a view's ``get_queryset()`` or ``queryset``: what it says
     to add, where it says (``module`` holds the view class it names)."""

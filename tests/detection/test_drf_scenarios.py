@@ -16,7 +16,12 @@ from django.test import override_settings
 
 from testproject.school.models import Class
 from tests.detection import scenarios_drf as views
-from tests.detection.fix_application import Visit, apply_view_fix, def_line, marked_line, school
+from tests.detection.fix_application import (
+    def_line,
+    located_then_fixed,
+    marked_line,
+    school,
+)
 from tests.factories import ClassSessionFactory
 
 SOURCE = "tests/detection/scenarios_drf.py"
@@ -129,17 +134,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_serializer_n_plus_one_is_located_and_fixed(name, monkeypatch):
     rows(3)
-    before = Visit(f"/{name}/")
-    assert before.response.status_code == 200
-    found = sorted(
-        (f.relation, f.location, f.location_label, f.suggestion) for f in before.n_plus_ones()
+    before, fixed = located_then_fixed(
+        f"/{name}/", CASES[name], views, monkeypatch, lambda: rows(3)
     )
-    assert found == sorted(CASES[name]), [f.message for f in before.findings]
-
-    for finding in before.n_plus_ones():
-        apply_view_fix(finding.suggestion, views, monkeypatch)
-    fixed = Visit(f"/{name}/")
-    assert fixed.n_plus_ones() == []
     assert json.loads(fixed.response.content) == json.loads(before.response.content)
-    rows(3)  # twice the rows: the same number of queries
-    assert Visit(f"/{name}/").queries == fixed.queries

@@ -10,7 +10,13 @@ import pytest
 from django.test import override_settings
 
 from tests.detection import scenarios_templates as views
-from tests.detection.fix_application import Visit, apply_view_fix, def_line, marked_line, school
+from tests.detection.fix_application import (
+    Visit,
+    def_line,
+    located_then_fixed,
+    marked_line,
+    school,
+)
 
 TEMPLATES = "tests/detection/templates/scenarios"
 pytestmark = [
@@ -107,19 +113,9 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_template_n_plus_one_is_located_and_fixed(name, monkeypatch):
     school(3)
-    before = Visit(f"/{name}/")
-    assert before.response.status_code == 200
-    found = sorted(
-        (f.relation, f.location, f.location_label, f.suggestion) for f in before.n_plus_ones()
+    before, fixed = located_then_fixed(
+        f"/{name}/", CASES[name], views, monkeypatch, lambda: school(3)
     )
-    assert found == sorted(CASES[name]), [f.message for f in before.findings]
-
-    for finding in before.n_plus_ones():
-        apply_view_fix(finding.suggestion, views, monkeypatch)
-    fixed = Visit(f"/{name}/")
-    assert fixed.n_plus_ones() == []
-    school(3)  # twice the rows: the same number of queries
-    assert Visit(f"/{name}/").queries == fixed.queries
     assert fixed.response.content.count(b"@") == before.response.content.count(b"@")
 
 
