@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from perfkit.capture.errors import forget_logged_errors
-from perfkit.signals import finding_detected
 from tests.factories import (
     AttendanceFactory,
     ClassFactory,
@@ -14,6 +12,7 @@ from tests.factories import (
     ScheduleFactory,
     ShiftFactory,
 )
+from tests.observing_fixtures import fresh_error_log, received  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -28,24 +27,3 @@ def site_data(db):
         EmployeeFactory()
         entry = JournalEntryFactory()
         CommentFactory(object_id=entry.pk)
-
-
-@pytest.fixture
-def received():
-    """Findings sent through the signal, with the request they belong to."""
-    found = []
-
-    def receiver(sender, finding, request, **kwargs):
-        found.append((request, finding))
-
-    finding_detected.connect(receiver)
-    yield found
-    finding_detected.disconnect(receiver)
-
-
-@pytest.fixture(autouse=True)
-def fresh_error_log():
-    """perfkit logs each distinct error once per process: every test starts afresh."""
-    forget_logged_errors()
-    yield
-    forget_logged_errors()
