@@ -34,10 +34,16 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from types import FrameType
+from types import FrameType, FunctionType
 from typing import Any
 
-from perfkit.capture.records import Batch, EagerLoad, RelationKind, RelationLoad
+from perfkit.capture.records import (
+    Batch,
+    EagerLoad,
+    RelationKind,
+    RelationLoad,
+    new_relation_load,
+)
 from perfkit.capture.row_batches import (
     BATCH_KEY,
     EAGER_KEY,
@@ -76,14 +82,14 @@ def relation_load(
 ) -> RelationLoad:
     batch = batch_of(instance)
     parent_path = batch.path if batch is not None else ""
-    return RelationLoad(
-        label=model_label(type(instance), attribute),
-        kind=kind,
-        attribute=attribute,
-        path=f"{parent_path}__{attribute}" if parent_path else attribute,
-        joinable=joinable and (batch.joinable if batch is not None else True),
-        parent_batch=batch,
-        prefetched=prefetched,
+    return new_relation_load(
+        model_label(type(instance), attribute),
+        kind,
+        attribute,
+        f"{parent_path}__{attribute}" if parent_path else attribute,
+        joinable and (batch.joinable if batch is not None else True),
+        batch,
+        prefetched,
     )
 
 
@@ -125,14 +131,18 @@ def _run_loading(
 def _single_object_get(
     original: Any,
     switch: Switch,
-    describe: Callable[[Any], tuple[str, str]],
+    describe: Callable[[Any], tuple[str, str, bool]],
     kind: RelationKind,
     joinable: bool,
 ) -> Any:
     """A ``__get__`` for descriptors that load one object. ``describe(descriptor)`` gives
-    (attribute name, key in the instance's ``fields_cache``), worked out once per
-    descriptor: a cached read, the common case, costs a few dictionary lookups."""
-    described: dict[Any, tuple[str, str]] = {}
+    (attribute name, key in the instance's ``fields_cache``, whether the original returns
+    a cached object other than None as it is), worked out once per descriptor: a cached
+    read, the common case, costs a few dictionary lookups and no call of the original."""
+    described: dict[Any, tuple[str, str, bool]] = {}
+    # Returning a cached object without the original is only right when the original is
+    # Django's own: another tool's wrapper under perfkit's (nplusone's) must see the read.
+    djangos_own = _is_djangos_own(original)
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         if instance is None or not switch.on:
@@ -146,15 +156,18 @@ def _single_object_get(
             if names is None:
                 names = described[self] = describe(self)
             state = instance._state
-            if names[1] in state.fields_cache:
+            cached = state.fields_cache.get(names[1], _MISSING)
+            if cached is not _MISSING:
                 # Anything to note? (row_batches.cached_read, asked first: every cached read)
                 marks = state.__dict__
-                if not loading_state.in_prefetch and (
+                if (
                     BATCH_KEY in marks
                     or EAGER_KEY in marks
                     or (type(instance), names[0]) not in capture.reads_noted
-                ):
+                ) and not loading_state.in_prefetch:
                     cached_read(capture, instance, marks, names[0])
+                if djangos_own and names[2] and cached is not None:
+                    return cached  # what the original returns, without running it
             else:
                 load = relation_load(instance, names[0], kind, joinable)
         except Exception as error:
@@ -289,18 +302,43 @@ def _cache_key(field: Any) -> str:
     return str(key if key is not None else field.get_cache_name())
 
 
-def _describe_forward(descriptor: Any) -> tuple[str, str]:
-    return str(descriptor.field.name), _cache_key(descriptor.field)
+def _is_djangos_own(function: Any) -> bool:
+    """Whether ``function`` is a plain function of Django's, not a wrapper over one."""
+    return (
+        isinstance(function, FunctionType)
+        and function.__module__.startswith("django.")
+        and not hasattr(function, "__wrapped__")
+    )
 
 
-def _describe_reverse_one(descriptor: Any) -> tuple[str, str]:
-    return str(descriptor.related.get_accessor_name()), _cache_key(descriptor.related)
+def _reads_cache_directly(field: Any) -> bool:
+    """Whether ``field`` keeps its cached object where Django's ``FieldCacheMixin`` does
+    (a field class may override it): then a forward or reverse one-to-one descriptor
+    returns a cached object other than None exactly as it is in ``fields_cache``."""
+    from django.db.models.fields.mixins import FieldCacheMixin
+
+    return type(field).get_cached_value is FieldCacheMixin.get_cached_value
 
 
-def _describe_generic(descriptor: Any) -> tuple[str, str]:
+def _describe_forward(descriptor: Any) -> tuple[str, str, bool]:
+    field = descriptor.field
+    return str(field.name), _cache_key(field), _reads_cache_directly(field)
+
+
+def _describe_reverse_one(descriptor: Any) -> tuple[str, str, bool]:
+    related = descriptor.related
+    return (
+        str(related.get_accessor_name()),
+        _cache_key(related),
+        _reads_cache_directly(related),
+    )
+
+
+def _describe_generic(descriptor: Any) -> tuple[str, str, bool]:
     # Django 5.2: GenericForeignKey is its own descriptor; 6.x: GenericForeignKeyDescriptor.
+    # Its __get__ checks a cached object against the content type and key: always run it.
     field = getattr(descriptor, "field", descriptor)
-    return str(field.name), _cache_key(field)
+    return str(field.name), _cache_key(field), False
 
 
 def _deferred_get(original: Any, switch: Switch) -> Any:

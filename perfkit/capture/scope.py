@@ -12,6 +12,7 @@ other's queries.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import time
@@ -35,9 +36,16 @@ from perfkit.capture.call_site import (
     resolver_for,
 )
 from perfkit.capture.errors import log_error
-from perfkit.capture.records import CapturedQuery, EagerLoad
+from perfkit.capture.records import CapturedQuery, EagerLoad, new_captured_query
 from perfkit.capture.row_batches import settle_for_detection
 from perfkit.capture.state import active_capture, loading_state
+
+_RESUMABLE = (
+    inspect.CO_GENERATOR
+    | inspect.CO_COROUTINE
+    | inspect.CO_ASYNC_GENERATOR
+    | inspect.CO_ITERABLE_COROUTINE
+)
 
 
 class Capture:
@@ -71,6 +79,11 @@ class Capture:
         self.pending_rows = 0
         self.pending_steps: dict[Any, Any] = {}
         self.reads_noted: set[tuple[type, str]] = set()
+        # The frame (and line) whose call site was found last, and that site: the queries
+        # of an N+1 all start from one frame, at one line, of one loop.
+        self.sited_frame: FrameType | None = None
+        self.sited_line = 0
+        self.sited: CallSite = UNKNOWN_SITE
         # Related managers perfkit observes, taken off when the outermost capture ends.
         self.observed_managers: weakref.WeakSet[Any] | None = None  # made on first use
         self.active = False
@@ -107,7 +120,7 @@ class Capture:
         self.active = False
         # The boundary frame holds (through its locals) whoever holds this capture: let
         # go of it so the request's frames are freed now, not by the cycle collector.
-        self.boundary = None
+        self.boundary = self.sited_frame = None
         try:
             settle_for_detection(self)
         except Exception as settling_failed:
@@ -161,11 +174,23 @@ class Capture:
     def call_site(self) -> CallSite:
         """The user's call site of the code running now."""
         try:
-            frame = loading_state.frame or sys._getframe(1)
-            return self.resolver.resolve(frame, self.task, self.boundary)
+            return self.site_of(loading_state.frame or sys._getframe(1))
         except Exception as error:
             self.fail(error)
             return UNKNOWN_SITE
+
+    def site_of(self, frame: FrameType) -> CallSite:
+        """The call site of a stack whose innermost frame is ``frame``. Asked again for
+        the same frame at the same line, the answer is the same: the frame is alive
+        (this capture holds it), so are all its callers, each stopped at its line."""
+        if frame is self.sited_frame and frame.f_lineno == self.sited_line:
+            return self.sited
+        site = self.resolver.resolve(frame, self.task, self.boundary)
+        # Not a generator's or coroutine's frame: resumed, it may have other callers. And
+        # a closed capture holds no frame.
+        if self.active and not frame.f_code.co_flags & _RESUMABLE:
+            self.sited_frame, self.sited_line, self.sited = frame, frame.f_lineno, site
+        return site
 
     def fail(self, error: BaseException) -> None:
         """Note an error inside perfkit; the observed code carries on unaffected."""
@@ -207,18 +232,19 @@ def record_query(
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         try:
-            frame = loading_state.frame or sys._getframe(1)
-            site = capture.resolver.resolve(frame, capture.task, capture.boundary)
-            loading_state.last_site = site
+            state = loading_state
+            frame = state.frame or sys._getframe(1)
+            site = capture.site_of(frame)
+            state.last_site = site
             capture.record(
-                CapturedQuery(
-                    sql=sql,
-                    params=params,
-                    many=many,
-                    duration_ms=elapsed_ms,
-                    alias=context["connection"].alias,
-                    call_site=site,
-                    relation=loading_state.loading,
+                new_captured_query(
+                    sql,
+                    params,
+                    many,
+                    elapsed_ms,
+                    context["connection"].alias,
+                    site,
+                    state.loading,
                 )
             )
         except Exception as error:
@@ -227,7 +253,10 @@ def record_query(
 
 _lock = threading.Lock()
 _active_scopes = 0
-_wrapped_connections: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+# The connections given the recorder since the first scope began: emptied, and each one's
+# recorder taken off, when the last scope ends (a plain list is quicker to go through
+# than a WeakSet, and holds nothing longer than the scopes do).
+_wrapped_connections: list[BaseDatabaseWrapper] = []
 
 
 def install_recorder(connection: BaseDatabaseWrapper) -> None:
@@ -235,7 +264,7 @@ def install_recorder(connection: BaseDatabaseWrapper) -> None:
     wrappers = connection.execute_wrappers
     if record_query not in wrappers:
         wrappers.append(record_query)
-        _wrapped_connections.add(connection)
+        _wrapped_connections.append(connection)
 
 
 def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -269,7 +298,7 @@ def _deactivate() -> None:
         _active_scopes -= 1
         if _active_scopes > 0:
             return
-        for connection in list(_wrapped_connections):
+        for connection in _wrapped_connections:
             wrappers = connection.execute_wrappers
             if record_query in wrappers:  # (someone else may have taken it off)
                 wrappers.remove(record_query)

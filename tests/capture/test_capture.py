@@ -164,3 +164,67 @@ def test_a_thread_run_in_a_copy_of_the_context_belongs_to_the_scope():
         thread.join()
     assert failures == []
     assert [query.sql for query in captured.queries] == ["SELECT 1"]
+
+
+def test_the_fast_constructors_build_what_the_dataclasses_build():
+    from dataclasses import astuple
+
+    from perfkit.capture.call_site import UNKNOWN_SITE
+    from perfkit.capture.records import (
+        CapturedQuery,
+        RelationLoad,
+        new_captured_query,
+        new_relation_load,
+    )
+
+    load_fields = ("app.Model.author", "forward", "author", "books__author", False, None, True)
+    query_fields = ("SELECT 1", (1,), False, 1.5, "default", UNKNOWN_SITE, None)
+    load = new_relation_load(*load_fields)  # type: ignore[arg-type]
+    query = new_captured_query(*query_fields)
+    assert load == RelationLoad(*load_fields) and astuple(load) == load_fields  # type: ignore[arg-type]
+    assert query == CapturedQuery(*query_fields) and astuple(query)[:5] == query_fields[:5]
+    with pytest.raises(AttributeError):
+        query.sql = "changed"  # type: ignore[misc]  # still frozen
+
+
+def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(monkeypatch):
+    from perfkit.capture.call_site import CallSiteResolver
+
+    ClassFactory.create_batch(4)
+    resolved = []
+    resolve = CallSiteResolver.resolve
+
+    def counted(self, frame, task=None, boundary=None):  # type: ignore[no-untyped-def]
+        resolved.append(frame)
+        return resolve(self, frame, task, boundary)
+
+    monkeypatch.setattr(CallSiteResolver, "resolve", counted)
+    classes = list(Class.objects.all())
+    with capture_queries() as captured:
+        [c.teacher.last_name for c in classes]  # the N+1 line
+    assert len(captured.queries) == 4
+    assert {q.call_site.lineno for q in captured.queries} == {line_of("# the N+1 line")}
+    assert len(resolved) == 1  # the same frame at the same line: one walk
+    assert captured.sited_frame is None  # a closed capture holds no frame
+
+
+def test_a_generators_frame_is_sited_at_every_query(monkeypatch):
+    # A generator resumed from elsewhere has other callers: its site is never reused.
+    from perfkit.capture.call_site import CallSiteResolver
+
+    ClassFactory.create_batch(3)
+    resolved = []
+    resolve = CallSiteResolver.resolve
+
+    def counted(self, frame, task=None, boundary=None):  # type: ignore[no-untyped-def]
+        resolved.append(frame)
+        return resolve(self, frame, task, boundary)
+
+    monkeypatch.setattr(CallSiteResolver, "resolve", counted)
+    classes = list(Class.objects.all())
+    teachers = (c.teacher for c in classes)
+    with capture_queries() as captured:
+        next(teachers)
+        list(teachers)
+    assert len(captured.queries) == 3
+    assert len(resolved) == 3

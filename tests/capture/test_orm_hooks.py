@@ -157,3 +157,53 @@ def test_a_related_managers_copy_runs_with_its_own_database():
     assert [q.relation.label for q in captured.queries if q.statement == "SELECT"] == [
         "school.Teacher.classes"
     ] * 2
+
+
+def test_a_tool_under_perfkits_descriptor_hook_sees_every_cached_read(monkeypatch):
+    # A cached object is returned without the original only when the original is
+    # Django's own: another tool's wrapper there (nplusone's) must see each read.
+    ClassFactory.create_batch(3)
+    orm.uninstall()  # so that the next scope wraps the other tool's wrapper
+    reads = []
+
+    def other_tool(self, instance, cls=None):
+        if instance is not None:
+            reads.append(instance)
+        return ORIGINAL_FORWARD_GET(self, instance, cls)
+
+    monkeypatch.setattr(ForwardManyToOneDescriptor, "__get__", other_tool)
+    try:
+        with capture_queries() as captured:
+            classes = list(Class.objects.select_related("teacher"))
+            teachers = [c.teacher for c in classes for _ in range(2)]
+        assert len(reads) == 6
+        assert teachers == [c.teacher for c in classes for _ in range(2)]
+        assert [load.used for load in captured.eager_loads] == [True]
+    finally:
+        orm.uninstall()
+
+
+def test_a_cached_read_returns_what_djangos_descriptor_returns():
+    ClassFactory.create_batch(2)
+    expected = [(c.pk, c.teacher) for c in Class.objects.select_related("teacher")]
+
+    with capture_queries() as captured:
+        got = [(c.pk, c.teacher) for c in Class.objects.select_related("teacher")]
+
+    assert got == expected
+    assert [len(captured.queries), captured.errors] == [1, []]
+
+
+def test_a_field_that_keeps_its_cache_elsewhere_is_read_through_django():
+    from django.db import models
+
+    class CachedElsewhere(models.ForeignKey):  # type: ignore[type-arg]
+        def get_cached_value(self, instance, default=models.NOT_PROVIDED):  # type: ignore[no-untyped-def]
+            return super().get_cached_value(instance, default)
+
+    plain = Class._meta.get_field("teacher")
+    elsewhere = CachedElsewhere(User, on_delete=models.CASCADE)
+    assert orm._reads_cache_directly(plain) is True
+    assert orm._reads_cache_directly(elsewhere) is False
+    assert orm._is_djangos_own(ORIGINAL_FORWARD_GET) is True
+    assert orm._is_djangos_own(orm.HOOKS[0].made or (lambda: None)) is False
