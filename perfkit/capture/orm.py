@@ -10,7 +10,8 @@ hooks sit on the ORM's documented extension points and stable internals:
 * relation descriptors' ``__get__`` (forward FK and one-to-one, reverse one-to-one,
   generic foreign keys, deferred fields): a cache miss runs the load with
   :data:`~perfkit.capture.state.loading_state` naming the relation;
-* reverse-FK / many-to-many / generic-relation managers: the queryset their
+* reverse-FK / many-to-many / generic-relation managers, whose class (one per relation)
+  is wrapped the first time a capture reads the relation: the queryset their
   ``get_queryset()`` builds carries the relation on its ``Query`` (clones keep it), and
   ``SQLCompiler.execute_sql`` names the relation while that query runs;
 * ``ModelIterable``: every instance remembers the :class:`Batch` of rows it came from
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-import weakref
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -60,6 +61,7 @@ from perfkit.capture.state import active_capture, loading_state
 RELATION_KEY = "_perfkit_relation"  # in Query.__dict__ (Query.clone copies it)
 
 _MISSING = object()
+_manager_lock = threading.Lock()
 install_recorder: Any = None  # perfkit.capture.scope's, bound by install() (no import cycle)
 record_query: Any = None
 
@@ -183,75 +185,101 @@ def _single_object_get(
 
 
 def _many_get(original: Any, switch: Switch) -> Any:
-    """``__get__`` of reverse-FK / many-to-many / generic-relation descriptors."""
+    """``__get__`` of reverse-FK / many-to-many / generic-relation descriptors: the
+    manager's class (one per relation, made by Django once) is observed the first time a
+    capture sees it (:func:`_observe_manager_class`); nothing is put on the manager."""
+    observed = _observed_manager_classes
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         manager = original(self, instance, cls)
-        if instance is None or not switch.on:
+        if instance is None or not switch.on or type(manager) in observed:
             return manager
-        capture = active_capture.get()
-        if capture is None:
+        if active_capture.get() is None:
             return manager
         try:
-            name, kind = _describe_many(self)
-            _observe_manager(capture, manager, name, kind)
+            _observe_manager_class(type(manager), *_describe_many(self))
         except Exception as error:
             _fail(error)
-            _unobserve_manager(manager)
         return manager
 
     __get__.__wrapped__ = original  # type: ignore[attr-defined]
     return __get__
 
 
-# What perfkit sets on a related manager (a fresh object per attribute read).
-_MANAGER_ATTRIBUTES = ("get_queryset", "count", "exists", "db_manager")
+# What perfkit wraps on a related manager's class. A many-to-many count()/exists() may
+# query the through table directly, without get_queryset().
+_MANAGER_METHODS = ("get_queryset", "count", "exists")
+# class -> (attribute, what the class itself had there or _MISSING), to put back.
+_observed_manager_classes: dict[type, list[tuple[str, Any]]] = {}
 
 
-def _observe_manager(capture: Any, manager: Any, name: str, kind: RelationKind) -> None:
-    """Put perfkit's methods on ``manager``. They refer to it, a reference cycle that
-    would keep the manager, its instance and whatever that holds alive until the cycle
-    collector runs: the outermost capture takes them off when it ends
-    (:func:`unobserve_managers`)."""
-    outermost = capture
-    while outermost.parent is not None:
-        outermost = outermost.parent
-    if outermost.observed_managers is None:
-        outermost.observed_managers = weakref.WeakSet()
-    outermost.observed_managers.add(manager)
-    manager.get_queryset = partial(_manager_get_queryset, manager, name, kind)
-    # A many-to-many count()/exists() may query the through table directly.
-    for method in ("count", "exists"):
-        setattr(manager, method, partial(_manager_query, manager, method, name, kind))
-    # db_manager() copies the manager (get_or_create(), create()… go through it): the
-    # copy must run its own methods, with its own database, not the original's.
-    manager.db_manager = partial(_manager_copy, manager, name, kind)
+def _observe_manager_class(manager_class: type, name: str, kind: RelationKind) -> None:
+    """Wrap the methods of a related manager's class (Django makes one per relation and
+    keeps it), for good: outside a capture they pass straight through. A copy of a
+    manager (``db_manager()``, which ``get_or_create()`` uses) is of the same class."""
+    with _manager_lock:
+        if manager_class in _observed_manager_classes:
+            return
+        replaced = []
+        for attribute in _MANAGER_METHODS:
+            method = getattr(manager_class, attribute)
+            wrapper = (
+                _manager_get_queryset(method, name, kind)
+                if attribute == "get_queryset"
+                else _manager_query(method, name, kind)
+            )
+            replaced.append((attribute, manager_class.__dict__.get(attribute, _MISSING)))
+            setattr(manager_class, attribute, wrapper)
+        _observed_manager_classes[manager_class] = replaced
 
 
-def _unobserve_manager(manager: Any) -> None:
-    for attribute in _MANAGER_ATTRIBUTES:
-        manager.__dict__.pop(attribute, None)
+def _unobserve_manager_classes() -> None:
+    """Put back what each observed manager class had (see :func:`uninstall`)."""
+    with _manager_lock:
+        for manager_class, replaced in _observed_manager_classes.items():
+            for attribute, had in replaced:
+                if had is _MISSING:
+                    delattr(manager_class, attribute)
+                else:
+                    setattr(manager_class, attribute, had)
+        _observed_manager_classes.clear()
 
 
-def unobserve_managers(managers: Any) -> None:
-    """Take perfkit's methods off ``managers`` (still alive) when a scope ends: used
-    afterwards, a manager runs Django's own methods, as it would have anyway."""
-    for manager in list(managers):
-        _unobserve_manager(manager)
-    managers.clear()
-
-
-def _manager_copy(manager: Any, name: str, kind: RelationKind, *args: Any, **kwargs: Any) -> Any:
-    copied = type(manager).db_manager(manager, *args, **kwargs)
-    _unobserve_manager(copied)  # the copy's __dict__ came with the original's partials
-    capture = active_capture.get()
-    if capture is not None:
+def _manager_get_queryset(original: Any, name: str, kind: RelationKind) -> Any:
+    def get_queryset(manager: Any) -> Any:
+        queryset = original(manager)
+        if active_capture.get() is None:
+            return queryset
         try:
-            _observe_manager(capture, copied, name, kind)
+            if queryset._result_cache is not None:  # served from prefetch_related's cache
+                touch(manager.instance, name)
+            else:
+                # Inside prefetch_related_objects this queryset becomes the prefetch
+                # cache; a query derived from it later (filter(), get()) is no lazy load.
+                queryset._query.__dict__[RELATION_KEY] = relation_load(
+                    manager.instance, name, kind, False, prefetched=bool(loading_state.in_prefetch)
+                )
         except Exception as error:
             _fail(error)
-            _unobserve_manager(copied)
-    return copied
+        return queryset
+
+    get_queryset.__wrapped__ = original  # type: ignore[attr-defined]
+    return get_queryset
+
+
+def _manager_query(original: Any, name: str, kind: RelationKind) -> Any:
+    def query(manager: Any, *args: Any, **kwargs: Any) -> Any:
+        if active_capture.get() is None:
+            return original(manager, *args, **kwargs)
+        try:
+            load = relation_load(manager.instance, name, kind, joinable=False)
+        except Exception as error:
+            _fail(error)
+            return original(manager, *args, **kwargs)
+        return _run_loading(load, partial(original, manager, *args, **kwargs), sys._getframe(1))
+
+    query.__wrapped__ = original  # type: ignore[attr-defined]
+    return query
 
 
 def _describe_many(descriptor: Any) -> tuple[str, RelationKind]:
@@ -263,36 +291,6 @@ def _describe_many(descriptor: Any) -> tuple[str, RelationKind]:
             return descriptor.rel.get_accessor_name(), "many_to_many"
         return descriptor.field.name, "many_to_many"
     return descriptor.rel.get_accessor_name(), "reverse_many"
-
-
-def _manager_get_queryset(manager: Any, name: str, kind: RelationKind) -> Any:
-    queryset = type(manager).get_queryset(manager)
-    if active_capture.get() is None:
-        return queryset
-    try:
-        if queryset._result_cache is not None:  # served from prefetch_related's cache
-            touch(manager.instance, name)
-        else:
-            # Inside prefetch_related_objects this queryset becomes the prefetch cache;
-            # a query derived from it later (filter(), get()) is no lazy load.
-            queryset._query.__dict__[RELATION_KEY] = relation_load(
-                manager.instance, name, kind, False, prefetched=bool(loading_state.in_prefetch)
-            )
-    except Exception as error:
-        _fail(error)
-    return queryset
-
-
-def _manager_query(manager: Any, method: str, name: str, kind: RelationKind) -> Any:
-    call = partial(getattr(type(manager), method), manager)
-    if active_capture.get() is None:
-        return call()
-    try:
-        load = relation_load(manager.instance, name, kind, joinable=False)
-    except Exception as error:
-        _fail(error)
-        return call()
-    return _run_loading(load, call, sys._getframe(1))
 
 
 def _cache_key(field: Any) -> str:
@@ -707,6 +705,7 @@ def uninstall() -> None:
     from perfkit.capture.errors import log_error
 
     _settled = False
+    _unobserve_manager_classes()
     for hook in reversed(HOOKS):
         hook.broken = False
         try:

@@ -7,7 +7,9 @@ Until then the rows of a capture wait, per queryset, in ``Capture.pending``, wit
 written on them: a request that loads every relation it reads (``select_related``, the
 common case) never marks a row. The first lazy load (or prefetch) in the capture marks
 every waiting row at once (:func:`settle`), as does a capture that holds more than
-:data:`PENDING_ROWS` of them (which bounds the memory kept alive).
+:data:`PENDING_ROWS` of them (which bounds the memory kept alive); from then on the
+capture marks rows as they come, and keeps none (kept, the rows of a queryset the host
+dropped would live on, and the cycle collector would go through them).
 
 A read of a relation ``select_related`` filled marks its eager load used: through the
 instance's batch once rows are marked, else through ``Capture.pending_steps``, keyed by
@@ -122,7 +124,12 @@ def _field_or_none(model: Any, name: str) -> Any:
 
 # -- marking ------------------------------------------------------------------------------
 def defer(capture: Any, rows: list[Any], batch: Batch, steps: list[SelectedStep] | None) -> None:
-    """Let ``rows`` wait in ``capture`` until a relation is loaded from one of them."""
+    """Let ``rows`` wait in ``capture`` until a relation is loaded from one of them; once
+    one was, mark them now: waiting, they would outlive what the host keeps of them (the
+    rows of ``len(parent.children.all())``), and give the cycle collector work."""
+    if capture.marks_now:
+        mark(rows, batch, steps)
+        return
     if capture.pending_rows + len(rows) > PENDING_ROWS:
         settle(capture)
         mark(rows, batch, steps)
@@ -143,8 +150,10 @@ def _wait_for_reads(waiting: dict[Any, Any], steps: list[SelectedStep]) -> None:
 
 
 def settle(capture: Any) -> None:
-    """Mark the waiting rows of ``capture`` and of the captures around it."""
+    """Mark the waiting rows of ``capture`` and of the captures around it; from now on,
+    their new rows are marked as they come."""
     while capture is not None:
+        capture.marks_now = True
         if capture.pending:
             pending, capture.pending = capture.pending, []
             capture.pending_rows = 0

@@ -16,7 +16,6 @@ import inspect
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -77,6 +76,7 @@ class Capture:
         # Rows waiting to be marked with their batch (perfkit.capture.row_batches).
         self.pending: list[Any] = []
         self.pending_rows = 0
+        self.marks_now = False  # a relation was loaded: rows are marked as they come
         self.pending_steps: dict[Any, Any] = {}
         self.reads_noted: set[tuple[type, str]] = set()
         # The frame (and line) whose call site was found last, and that site: the queries
@@ -84,8 +84,6 @@ class Capture:
         self.sited_frame: FrameType | None = None
         self.sited_line = 0
         self.sited: CallSite = UNKNOWN_SITE
-        # Related managers perfkit observes, taken off when the outermost capture ends.
-        self.observed_managers: weakref.WeakSet[Any] | None = None  # made on first use
         self.active = False
         self._token: Any = None
 
@@ -125,11 +123,6 @@ class Capture:
             settle_for_detection(self)
         except Exception as settling_failed:
             self.fail(settling_failed)
-        if self.observed_managers is not None:
-            try:
-                orm.unobserve_managers(self.observed_managers)
-            except Exception as unobserving_failed:
-                self.fail(unobserving_failed)
         try:
             self.suspend()
         finally:

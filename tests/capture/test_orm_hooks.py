@@ -207,3 +207,27 @@ def test_a_field_that_keeps_its_cache_elsewhere_is_read_through_django():
     assert orm._reads_cache_directly(elsewhere) is False
     assert orm._is_djangos_own(ORIGINAL_FORWARD_GET) is True
     assert orm._is_djangos_own(orm.HOOKS[0].made or (lambda: None)) is False
+
+
+def test_a_related_managers_class_is_wrapped_once_and_put_back_by_uninstall():
+    teacher = ClassFactory().teacher
+    manager_class = type(teacher.classes)
+    own = {name: manager_class.__dict__.get(name) for name in ("get_queryset", "count")}
+    orm.uninstall()
+    try:
+        kept = teacher.classes  # taken before any scope: its class is observed later
+        for _ in range(2):
+            with capture_queries() as captured:
+                assert len(teacher.classes.all()) == 1  # observes the class
+                assert kept.count() == 1
+            assert [q.relation.label for q in captured.queries] == ["school.Teacher.classes"] * 2
+        wrapped = manager_class.__dict__["get_queryset"]
+        assert wrapped.__wrapped__ is own["get_queryset"]  # wrapped once, not twice
+        assert vars(kept).keys() == vars(type(teacher).classes.__get__(teacher)).keys()
+    finally:
+        orm.uninstall()
+    assert manager_class.__dict__.get("get_queryset") is own["get_queryset"]
+    assert "count" not in manager_class.__dict__ and own["count"] is None  # inherited
+    with capture_queries() as captured:
+        assert teacher.classes.count() == 1
+    assert captured.queries[0].relation.label == "school.Teacher.classes"
