@@ -56,9 +56,18 @@ def is_library_path(path: str) -> bool:
 
 def project_roots() -> tuple[str, ...]:
     """The working directory, then the directory holding the settings package."""
-    cwd = _directory(os.getcwd())
-    settings_root = _settings_root()
-    return (cwd, settings_root) if settings_root and settings_root != cwd else (cwd,)
+    cwd, settings_root = os.getcwd(), _settings_root()
+    roots = _roots.get((cwd, settings_root))
+    if roots is None:  # resolving the links of every directory in the path: once
+        real = _directory(cwd)
+        roots = (real, settings_root) if settings_root and settings_root != real else (real,)
+        if len(_roots) >= 64:
+            _roots.clear()
+        _roots[(cwd, settings_root)] = roots
+    return roots
+
+
+_roots: dict[tuple[str, str | None], tuple[str, ...]] = {}
 
 
 _settings_roots: list[str] = []
@@ -112,7 +121,24 @@ def display_path(filename: str) -> str:
 
 def real_path(shown: str) -> str | None:
     """The file a shown path names: as given, below the project root, or in a library
-    directory; None when there is no such file."""
+    directory; None when there is no such file. A file found is remembered (per working
+    directory): a finding's location is looked up again and again."""
+    key = (shown, os.getcwd())
+    found = _found_files.get(key)
+    if found is not None and os.path.isfile(found):
+        return found
+    found = _real_path(shown)
+    if found is not None:
+        if len(_found_files) >= 1024:
+            _found_files.clear()
+        _found_files[key] = found
+    return found
+
+
+_found_files: dict[tuple[str, str], str] = {}
+
+
+def _real_path(shown: str) -> str | None:
     candidates = [shown]
     if not os.path.isabs(shown):
         candidates.extend(os.path.join(root, shown) for root in project_roots())

@@ -44,6 +44,7 @@ def fingerprint(sql: str) -> str:
     return _FOLD_ROWS.sub(r"\1", text)
 
 
+@lru_cache(maxsize=4096)
 def statement_kind(sql: str) -> str:
     """The first keyword of ``sql`` in upper case (``SELECT``, ``INSERT``, …)."""
     head = sql.lstrip(" \t\r\n(").split(None, 1)

@@ -23,6 +23,8 @@ _LOOKAHEAD = 6  # queries after a lookup where its INSERT may be (savepoints aro
 def created_after_lookup(queries: list[CapturedQuery], group: list[CapturedQuery]) -> int:
     """How many lookups of ``group`` (queries from one line) were followed, before the
     group's next lookup, by an INSERT into the table they read."""
+    if not any(query.statement == "INSERT" for query in queries):
+        return 0
     table_match = _READ_TABLE.search(group[0].sql)
     if table_match is None:
         return 0

@@ -59,7 +59,7 @@ class detect:
         self.action = action
         self._options = options
         self._overrides = overrides
-        if options is None:
+        if options is None and overrides:
             DetectionOptions().with_overrides(**overrides)  # unknown names fail here, early
         self.report = Report()
         self.capture: Capture | None = None

@@ -25,12 +25,7 @@ def with_values_policy(
 ) -> list[Finding]:
     """``findings`` stripped of values, or, with ``log_parameters``, given sample params."""
     if not log_parameters:
-        return [
-            replace(finding, sql=without_literals(finding.sql), params=None)
-            if finding.sql or finding.params is not None
-            else finding
-            for finding in findings
-        ]
+        return [_without_values(finding) for finding in findings]
     first_params: dict[str, Any] = {}
     for query in queries:
         first_params.setdefault(query.sql, query.params)
@@ -40,3 +35,10 @@ def with_values_policy(
         else finding
         for finding in findings
     ]
+
+
+def _without_values(finding: Finding) -> Finding:
+    sql = without_literals(finding.sql) if finding.sql else finding.sql
+    if sql == finding.sql and finding.params is None:
+        return finding  # the ORM's SQL holds placeholders, not values: nothing to strip
+    return replace(finding, sql=sql, params=None)

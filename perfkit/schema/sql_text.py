@@ -624,8 +624,10 @@ def normalised(text: str) -> str:
         return _textual(text)
 
 
+@lru_cache(maxsize=1024)
 def without_literals(text: str) -> str:
-    """``text`` with every string and number literal replaced by ``?``."""
+    """``text`` with every string and number literal replaced by ``?`` (kept for the
+    texts seen last: every finding of an N+1 asks again for the same SQL)."""
     return "".join(
         "?" if is_literal else _NUMBER.sub("?", piece)
         for is_literal, piece in _split_literals(text)

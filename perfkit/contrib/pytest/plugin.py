@@ -151,8 +151,11 @@ class MarkerOptions:
     def of(cls, item: pytest.Item) -> MarkerOptions:
         from perfkit.detection import DetectionOptions
 
+        marks = list(item.iter_markers("perfkit"))
+        if not marks:
+            return _NO_MARKER
         merged: dict[str, Any] = {}
-        for mark in reversed(list(item.iter_markers("perfkit"))):
+        for mark in reversed(marks):
             if mark.args:
                 raise MarkerError("takes keyword arguments only, e.g. perfkit(enabled=False)")
             merged.update(mark.kwargs)
@@ -176,6 +179,9 @@ class MarkerOptions:
 
 class MarkerError(ValueError):
     pass
+
+
+_NO_MARKER = MarkerOptions()
 
 
 # -- the plugin proper ---------------------------------------------------------------
