@@ -220,7 +220,8 @@ def _observe_manager_class(manager_class: type, name: str, kind: RelationKind) -
     with _manager_lock:
         if manager_class in _observed_manager_classes:
             return
-        replaced = []
+        # Registered first: what was replaced before a failure is still put back.
+        replaced = _observed_manager_classes[manager_class] = []
         for attribute in _MANAGER_METHODS:
             method = getattr(manager_class, attribute)
             wrapper = (
@@ -228,9 +229,9 @@ def _observe_manager_class(manager_class: type, name: str, kind: RelationKind) -
                 if attribute == "get_queryset"
                 else _manager_query(method, name, kind)
             )
-            replaced.append((attribute, manager_class.__dict__.get(attribute, _MISSING)))
+            had = manager_class.__dict__.get(attribute, _MISSING)
             setattr(manager_class, attribute, wrapper)
-        _observed_manager_classes[manager_class] = replaced
+            replaced.append((attribute, had))
 
 
 def _unobserve_manager_classes() -> None:

@@ -37,7 +37,10 @@ def build_report(
     from perfkit.signals import send_findings
 
     found = find_problems(capture, options, fallback_site)
-    kept, ignored, unmatched = split(found, options.allowlist)
+    if found:
+        kept, ignored, unmatched = split(found, options.allowlist)
+    else:  # nothing to match: every allowlist entry matched nothing here
+        kept, ignored, unmatched = found, [], list(options.allowlist)
     report = Report(
         findings=kept,
         queries=capture.query_count,
@@ -47,7 +50,7 @@ def build_report(
         unmatched_allowlist=unmatched,
         errors=list(capture.errors),
     )
-    if signal:
+    if signal and kept:
         send_findings(kept, sender=sender or Finding, request=request)
     return report
 

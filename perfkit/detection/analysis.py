@@ -51,19 +51,31 @@ def find_problems(
 ) -> list[Finding]:
     """Every finding in ``capture``, allowlist not applied, in a stable order."""
     fallback = fallback_site or capture.fallback_site
-    where = _Where(fallback)
     queries = capture.queries
     count = len(queries)
+    loads = capture.eager_loads
+    slow_ms = options.slow_query_ms
+    # Each analysis is skipped when it cannot find anything: most scopes run few queries
+    # and use what they load, and then nothing else is built.
+    if (
+        count < options.n_plus_one_threshold
+        and count < options.repeated_query_threshold
+        and count < options.repeated_write_threshold
+        and not (options.detect_unused_eager_loads and any(not load.used for load in loads))
+        and not any(query.duration_ms >= slow_ms for query in queries)
+        and options.query_budget is None
+        and options.db_time_budget_ms is None
+    ):
+        return []
+    where = _Where(fallback)
     findings: list[Finding] = []
     explained: set[int] = set()
-    # Each analysis is skipped when it cannot find anything: most scopes run few queries.
     if count >= options.n_plus_one_threshold:
         findings, explained = _relation_n_plus_one(queries, options, where)
     if count >= options.repeated_query_threshold:
         findings += _repeated_queries(queries, options, where, explained)
     if count >= options.repeated_write_threshold:
         findings += _repeated_writes(queries, options, where)
-    loads = capture.eager_loads
     if options.detect_unused_eager_loads and any(not load.used for load in loads):
         findings += _unused_eager_loads(loads, where)
     findings += _slow_queries(queries, options, where)
