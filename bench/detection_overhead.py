@@ -27,7 +27,7 @@ resident memory growth (``VmRSS``) per 10,000 requests. Loggers and warnings
 are silenced alike for all variants.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfkit_bench \
-        python bench/detection_overhead.py --rounds 30 --requests 5
+        python bench/detection_overhead.py --rounds 30 --requests 20
 """
 
 from __future__ import annotations
