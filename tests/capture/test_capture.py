@@ -187,18 +187,24 @@ def test_the_fast_constructors_build_what_the_dataclasses_build():
         query.sql = "changed"  # type: ignore[misc]  # still frozen
 
 
-def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(monkeypatch):
+@pytest.fixture
+def resolved(monkeypatch):
+    """The frames a call site was searched from (each a walk up the stack)."""
     from perfkit.capture.call_site import CallSiteResolver
 
-    ClassFactory.create_batch(4)
-    resolved = []
+    frames = []
     resolve = CallSiteResolver.resolve
 
     def counted(self, frame, task=None, boundary=None):  # type: ignore[no-untyped-def]
-        resolved.append(frame)
+        frames.append(frame)
         return resolve(self, frame, task, boundary)
 
     monkeypatch.setattr(CallSiteResolver, "resolve", counted)
+    return frames
+
+
+def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(resolved):
+    ClassFactory.create_batch(4)
     classes = list(Class.objects.all())
     with capture_queries() as captured:
         [c.teacher.last_name for c in classes]  # the N+1 line
@@ -208,19 +214,9 @@ def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(monkey
     assert captured.sited_frame is None  # a closed capture holds no frame
 
 
-def test_a_generators_frame_is_sited_at_every_query(monkeypatch):
+def test_a_generators_frame_is_sited_at_every_query(resolved):
     # A generator resumed from elsewhere has other callers: its site is never reused.
-    from perfkit.capture.call_site import CallSiteResolver
-
     ClassFactory.create_batch(3)
-    resolved = []
-    resolve = CallSiteResolver.resolve
-
-    def counted(self, frame, task=None, boundary=None):  # type: ignore[no-untyped-def]
-        resolved.append(frame)
-        return resolve(self, frame, task, boundary)
-
-    monkeypatch.setattr(CallSiteResolver, "resolve", counted)
     classes = list(Class.objects.all())
     teachers = (c.teacher for c in classes)
     with capture_queries() as captured:
