@@ -54,32 +54,30 @@ def find_problems(
     queries = capture.queries
     count = len(queries)
     loads = capture.eager_loads
-    slow_ms = options.slow_query_ms
-    # Each analysis is skipped when it cannot find anything: most scopes run few queries
-    # and use what they load, and then nothing else is built.
-    if (
-        count < options.n_plus_one_threshold
-        and count < options.repeated_query_threshold
-        and count < options.repeated_write_threshold
-        and not (options.detect_unused_eager_loads and any(not load.used for load in loads))
-        and not any(query.duration_ms >= slow_ms for query in queries)
-        and options.query_budget is None
-        and options.db_time_budget_ms is None
-    ):
+    # Each analysis runs only when it can find something: most scopes run few queries
+    # and use what they load, and then nothing at all is built.
+    n_plus_one = count >= options.n_plus_one_threshold
+    repeated = count >= options.repeated_query_threshold
+    writes = count >= options.repeated_write_threshold
+    unused = options.detect_unused_eager_loads and any(not load.used for load in loads)
+    slow = any(query.duration_ms >= options.slow_query_ms for query in queries)
+    budgets = options.query_budget is not None or options.db_time_budget_ms is not None
+    if not (n_plus_one or repeated or writes or unused or slow or budgets):
         return []
     where = _Where(fallback)
     findings: list[Finding] = []
     explained: set[int] = set()
-    if count >= options.n_plus_one_threshold:
+    if n_plus_one:
         findings, explained = _relation_n_plus_one(queries, options, where)
-    if count >= options.repeated_query_threshold:
+    if repeated:
         findings += _repeated_queries(queries, options, where, explained)
-    if count >= options.repeated_write_threshold:
+    if writes:
         findings += _repeated_writes(queries, options, where)
-    if options.detect_unused_eager_loads and any(not load.used for load in loads):
+    if unused:
         findings += _unused_eager_loads(loads, where)
-    findings += _slow_queries(queries, options, where)
-    if options.query_budget is not None or options.db_time_budget_ms is not None:
+    if slow:
+        findings += _slow_queries(queries, options, where)
+    if budgets:
         findings += _budgets(queries, options, fallback)
     if not findings:
         return findings
