@@ -179,9 +179,15 @@ class Capture:
         if frame is self.sited_frame and frame.f_lineno == self.sited_line:
             return self.sited
         site = self.resolver.resolve(frame, self.task, self.boundary)
-        # Not a generator's or coroutine's frame: resumed, it may have other callers. And
-        # a closed capture holds no frame.
-        if self.active and not frame.f_code.co_flags & _RESUMABLE:
+        # Kept for a frame of the project only (a loop's), never for one of Django's: a
+        # frame object held when its function returns is copied out, with its callers.
+        # Not a generator's or coroutine's frame either: resumed, it may have other
+        # callers. And a closed capture holds no frame.
+        if (
+            self.active
+            and self.resolver.is_user(frame)
+            and not frame.f_code.co_flags & _RESUMABLE
+        ):
             self.sited_frame, self.sited_line, self.sited = frame, frame.f_lineno, site
         return site
 
