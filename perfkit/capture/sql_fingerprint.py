@@ -18,6 +18,7 @@ _FOLD_ROWS = re.compile(r"(\(\?(?:, \?)*\))(?:, \1)+")
 _SPACES = re.compile(r"\s+")
 _TIGHT_BEFORE = re.compile(r"\s+([,)])")
 _TIGHT_AFTER = re.compile(r"\(\s+")
+_FIRST_WORD = re.compile(r"[ \t\r\n(]*\s*(\S+)")
 
 
 @lru_cache(maxsize=4096)
@@ -44,8 +45,8 @@ def fingerprint(sql: str) -> str:
     return _FOLD_ROWS.sub(r"\1", text)
 
 
-@lru_cache(maxsize=4096)
 def statement_kind(sql: str) -> str:
-    """The first keyword of ``sql`` in upper case (``SELECT``, ``INSERT``, …)."""
-    head = sql.lstrip(" \t\r\n(").split(None, 1)
-    return head[0].upper() if head else ""
+    """The first keyword of ``sql`` in upper case (``SELECT``, ``INSERT``, …): its first
+    word past any opening parentheses, read without copying the rest of ``sql``."""
+    first = _FIRST_WORD.match(sql)
+    return first.group(1).upper() if first else ""

@@ -624,11 +624,23 @@ def normalised(text: str) -> str:
         return _textual(text)
 
 
-@lru_cache(maxsize=1024)
 def without_literals(text: str) -> str:
     """``text`` with every string and number literal replaced by ``?`` (kept for the
-    texts seen last: every finding of an N+1 asks again for the same SQL)."""
+    short texts seen last: every finding of an N+1 asks again for the same SQL; a long
+    one, a bulk INSERT's, would hold too much memory kept)."""
+    if len(text) > _KEPT_TEXT_LENGTH:
+        return _without_literals(text)
+    return _kept_without_literals(text)
+
+
+_KEPT_TEXT_LENGTH = 2_000
+
+
+def _without_literals(text: str) -> str:
     return "".join(
         "?" if is_literal else _NUMBER.sub("?", piece)
         for is_literal, piece in _split_literals(text)
     )
+
+
+_kept_without_literals = lru_cache(maxsize=512)(_without_literals)

@@ -43,3 +43,6 @@ def test_statement_kind():
     assert statement_kind("  update t set a = 1") == "UPDATE"
     assert statement_kind("(SELECT 1) UNION (SELECT 2)") == "SELECT"
     assert statement_kind("") == ""
+    assert statement_kind(" \n ") == ""
+    assert statement_kind("SELECT(1)") == "SELECT(1)"  # the first word, as split() reads it
+    assert statement_kind("(\f(select 1)") == "(SELECT"

@@ -97,3 +97,9 @@ def test_text_the_parser_does_not_read_falls_back_to_a_textual_form():
 
 def test_without_literals():
     assert without_literals("a = 'x' AND b > 3.5 AND c = E'y'") == "a = ? AND b > ? AND c = ?"
+
+
+def test_without_literals_of_a_long_text_is_not_kept_but_the_same():
+    long_text = "INSERT INTO t VALUES " + ", ".join(f"({n}, 'v{n}')" for n in range(300))
+    assert len(long_text) > 2_000
+    assert without_literals(long_text) == "INSERT INTO t VALUES " + ", ".join(["(?, ?)"] * 300)
