@@ -47,6 +47,19 @@ def fingerprint(sql: str) -> str:
 
 def statement_kind(sql: str) -> str:
     """The first keyword of ``sql`` in upper case (``SELECT``, ``INSERT``, …): its first
-    word past any opening parentheses, read without copying the rest of ``sql``."""
-    first = _FIRST_WORD.match(sql)
+    word past any opening parentheses. Kept for the short texts seen last (analyses ask
+    it of every query, again and again); never for a long one, a bulk INSERT's."""
+    if len(sql) > _KEPT_SQL_LENGTH:
+        return _first_word(sql)
+    return _kept_first_word(sql)
+
+
+_KEPT_SQL_LENGTH = 2_000
+
+
+def _first_word(sql: str) -> str:
+    first = _FIRST_WORD.match(sql)  # (no copy of the rest of the text)
     return first.group(1).upper() if first else ""
+
+
+_kept_first_word = lru_cache(maxsize=1024)(_first_word)

@@ -46,3 +46,12 @@ def test_statement_kind():
     assert statement_kind(" \n ") == ""
     assert statement_kind("SELECT(1)") == "SELECT(1)"  # the first word, as split() reads it
     assert statement_kind("(\f(select 1)") == "(SELECT"
+
+
+def test_a_long_statements_kind_is_read_but_not_kept():
+    from perfkit.capture import sql_fingerprint
+
+    long_sql = "INSERT INTO t (a) VALUES " + ", ".join(["(%s)"] * 1_000)
+    kept = sql_fingerprint._kept_first_word.cache_info().currsize
+    assert statement_kind(long_sql) == "INSERT"
+    assert sql_fingerprint._kept_first_word.cache_info().currsize == kept
