@@ -16,6 +16,7 @@ PACKAGE = ROOT / "perfkit"
 LAYERS = {
     "perfkit.conf": "base",
     "perfkit.exceptions": "base",
+    "perfkit.text_cache": "base",
     "perfkit.signals": "detection",  # finding_detected and sending it
     "perfkit.capture": "capture",
     "perfkit.schema": "schema",

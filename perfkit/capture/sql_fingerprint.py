@@ -13,6 +13,8 @@ from functools import lru_cache
 from sqlparse import lexer
 from sqlparse import tokens as T
 
+from perfkit.text_cache import kept_for_short_texts
+
 _FOLD_IN = re.compile(r"\bIN \(\?(?:, \?)*\)", re.IGNORECASE)
 _FOLD_ROWS = re.compile(r"(\(\?(?:, \?)*\))(?:, \1)+")
 _SPACES = re.compile(r"\s+")
@@ -45,21 +47,9 @@ def fingerprint(sql: str) -> str:
     return _FOLD_ROWS.sub(r"\1", text)
 
 
+@kept_for_short_texts(maxsize=1024)  # analyses ask it of every query, again and again
 def statement_kind(sql: str) -> str:
     """The first keyword of ``sql`` in upper case (``SELECT``, ``INSERT``, …): its first
-    word past any opening parentheses. Kept for the short texts seen last (analyses ask
-    it of every query, again and again); never for a long one, a bulk INSERT's."""
-    if len(sql) > _KEPT_SQL_LENGTH:
-        return _first_word(sql)
-    return _kept_first_word(sql)
-
-
-_KEPT_SQL_LENGTH = 2_000
-
-
-def _first_word(sql: str) -> str:
-    first = _FIRST_WORD.match(sql)  # (no copy of the rest of the text)
+    word past any opening parentheses (read without copying the rest of ``sql``)."""
+    first = _FIRST_WORD.match(sql)
     return first.group(1).upper() if first else ""
-
-
-_kept_first_word = lru_cache(maxsize=1024)(_first_word)

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
+from perfkit.text_cache import kept_for_short_texts
+
 # -- the tokens ---------------------------------------------------------------------------
 
 _TOKEN = re.compile(
@@ -624,23 +626,10 @@ def normalised(text: str) -> str:
         return _textual(text)
 
 
+@kept_for_short_texts(maxsize=512)  # every finding of an N+1 asks for the same SQL
 def without_literals(text: str) -> str:
-    """``text`` with every string and number literal replaced by ``?`` (kept for the
-    short texts seen last: every finding of an N+1 asks again for the same SQL; a long
-    one, a bulk INSERT's, would hold too much memory kept)."""
-    if len(text) > _KEPT_TEXT_LENGTH:
-        return _without_literals(text)
-    return _kept_without_literals(text)
-
-
-_KEPT_TEXT_LENGTH = 2_000
-
-
-def _without_literals(text: str) -> str:
+    """``text`` with every string and number literal replaced by ``?``."""
     return "".join(
         "?" if is_literal else _NUMBER.sub("?", piece)
         for is_literal, piece in _split_literals(text)
     )
-
-
-_kept_without_literals = lru_cache(maxsize=512)(_without_literals)
