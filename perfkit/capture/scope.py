@@ -183,11 +183,7 @@ class Capture:
         # frame object held when its function returns is copied out, with its callers.
         # Not a generator's or coroutine's frame either: resumed, it may have other
         # callers. And a closed capture holds no frame.
-        if (
-            self.active
-            and self.resolver.is_user(frame)
-            and not frame.f_code.co_flags & _RESUMABLE
-        ):
+        if self.active and self.resolver.is_user(frame) and not frame.f_code.co_flags & _RESUMABLE:
             self.sited_frame, self.sited_line, self.sited = frame, frame.f_lineno, site
         return site
 
