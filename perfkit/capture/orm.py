@@ -147,31 +147,34 @@ def _single_object_get(
     djangos_own = _is_djangos_own(original)
 
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is None or not switch.on:
-            return original(self, instance, cls)
         capture = active_capture.get()
-        if capture is None:
+        if capture is None or instance is None or not switch.on:
             return original(self, instance, cls)
         load: RelationLoad | None = None
         try:
             names = described.get(self)
             if names is None:
-                names = described[self] = describe(self)
-            state = instance._state
-            cached = state.fields_cache.get(names[1], _MISSING)
-            if cached is not _MISSING:
-                # Anything to note? (row_batches.cached_read, asked first: every cached read)
-                marks = state.__dict__
-                if (
-                    BATCH_KEY in marks
-                    or EAGER_KEY in marks
-                    or (type(instance), names[0]) not in capture.reads_noted
-                ) and not loading_state.in_prefetch:
-                    cached_read(capture, instance, marks, names[0])
-                if djangos_own and names[2] and cached is not None:
-                    return cached  # what the original returns, without running it
-            else:
+                name, key, as_is = describe(self)
+                names = described[self] = (name, key, djangos_own and as_is)
+            marks = instance._state.__dict__  # where ModelState keeps fields_cache too
+            try:
+                cached = marks["fields_cache"][names[1]]
+            except KeyError:
                 load = relation_load(instance, names[0], kind, joinable)
+            else:
+                # Anything to note? (row_batches.cached_read, asked first: every cached read)
+                if (
+                    (
+                        BATCH_KEY in marks
+                        or EAGER_KEY in marks
+                        or capture.reads_noted.get(self) is not type(instance)
+                    )
+                    and not loading_state.in_prefetch
+                    and cached_read(capture, instance, marks, names[0])
+                ):
+                    capture.reads_noted[self] = type(instance)
+                if names[2] and cached is not None:
+                    return cached  # what the original returns, without running it
         except Exception as error:
             _fail(error)
         # The original runs once, outside perfkit's error handling: what it raises (a

@@ -15,9 +15,10 @@ A read of a relation ``select_related`` filled marks its eager load used: throug
 instance's batch once rows are marked, else through ``Capture.pending_steps``, keyed by
 (model, attribute): unambiguous while one waiting queryset selected that relation of
 that model; with two, the rows are marked first. Once such a read has marked its load
-used, ``Capture.reads_noted`` remembers (model, attribute), and the next reads of
-waiting rows return at once (the descriptor hooks in ``perfkit.capture.orm`` check it
-first): a list of 50 rows with their authors reads ``author`` 50 times, noted once.
+used, ``Capture.reads_noted`` remembers the model by the relation's descriptor, and
+the next reads of waiting rows return at once (the descriptor hooks in
+``perfkit.capture.orm`` check it first): a list of 50 rows with their authors reads
+``author`` 50 times, noted once.
 """
 
 from __future__ import annotations
@@ -227,9 +228,11 @@ def batch_of(instance: Any) -> Batch | None:
 
 
 # -- reads of loaded relations ---------------------------------------------------------------
-def cached_read(capture: Any, instance: Any, state: dict[str, Any], attribute: str) -> None:
+def cached_read(capture: Any, instance: Any, state: dict[str, Any], attribute: str) -> bool:
     """A read served from ``instance``'s cache (``state`` is its ``ModelState.__dict__``):
-    mark the eager load behind it used."""
+    mark the eager load behind it used. True when the next reads of ``attribute`` on
+    waiting rows of this model have nothing to note (until rows wait or are marked
+    anew: ``Capture.reads_noted``)."""
     batch = state.get(BATCH_KEY)
     if batch is None:
         step = _waiting_step(capture, type(instance), attribute)
@@ -239,18 +242,18 @@ def cached_read(capture: Any, instance: Any, state: dict[str, Any], attribute: s
         elif step is not None:
             if step.load is not None:
                 step.load.used = True
-            capture.reads_noted.add((type(instance), attribute))
-            return
+            return True
     if batch is not None and batch.selected and attribute in batch.selected:
         selected = batch.selected[attribute]
         if selected is not None:
             selected.used = True
-        return
+        return False
     marks = state.get(EAGER_KEY)
     if marks:
         load = marks.get(attribute)
         if load is not None:
             load.used = True
+    return False
 
 
 def _waiting_step(capture: Any, model: type, attribute: str) -> Any:

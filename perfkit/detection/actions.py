@@ -34,8 +34,6 @@ def build_report(
     """Analyse ``capture``, apply the allowlist, and (unless ``signal`` is False, for a
     caller that sends it itself, see :func:`perfkit.signals.send_findings`) send
     ``finding_detected`` per finding."""
-    from perfkit.signals import send_findings
-
     found = find_problems(capture, options, fallback_site)
     if found:
         kept, ignored, unmatched = split(found, options.allowlist)
@@ -51,6 +49,8 @@ def build_report(
         errors=list(capture.errors),
     )
     if signal and kept:
+        from perfkit.signals import send_findings
+
         send_findings(kept, sender=sender or Finding, request=request)
     return report
 
