@@ -12,11 +12,12 @@ other's queries.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from types import FrameType, TracebackType
@@ -78,11 +79,13 @@ class Capture:
         self.pending_rows = 0
         self.marks_now = False  # a relation was loaded: rows are marked as they come
         self.pending_steps: dict[Any, Any] = {}
-        self.reads_noted: set[tuple[type, str]] = set()
-        # The frame (and line) whose call site was found last, and that site: the queries
-        # of an N+1 all start from one frame, at one line, of one loop.
+        # descriptor -> the model whose reads through it have nothing left to note.
+        self.reads_noted: dict[Any, type] = {}
+        # Where the last query from a project frame came from, (id(code), instruction);
+        # from its second query, the frame itself, with its site (see site_of).
+        self.last_place: tuple[int, int] = (0, -1)
         self.sited_frame: FrameType | None = None
-        self.sited_line = 0
+        self.sited_instruction = -1
         self.sited: CallSite = UNKNOWN_SITE
         self.active = False
         self._token: Any = None
@@ -173,18 +176,25 @@ class Capture:
             return UNKNOWN_SITE
 
     def site_of(self, frame: FrameType) -> CallSite:
-        """The call site of a stack whose innermost frame is ``frame``. Asked again for
-        the same frame at the same line, the answer is the same: the frame is alive
-        (this capture holds it), so are all its callers, each stopped at its line."""
-        if frame is self.sited_frame and frame.f_lineno == self.sited_line:
+        """The call site of a stack whose innermost frame is ``frame``.
+
+        The queries of a loop (an N+1) start from one frame at one instruction: from the
+        second such query on, that frame is kept with its site, and the next queries
+        from it skip the walk. Not from the first: a frame object held when its function
+        returns is copied out, and so, one by one, is every caller it returns to (a
+        whole request's stack for a view's frame), which costs a request that queries
+        once from each line more than its walks. Only a project frame is kept (holding
+        a Django frame copies its callers at every query), never a generator's or a
+        coroutine's (resumed, it may have other callers), and never by a closed capture.
+        """
+        if frame is self.sited_frame and frame.f_lasti == self.sited_instruction:
             return self.sited
         site = self.resolver.resolve(frame, self.task, self.boundary)
-        # Kept for a frame of the project only (a loop's), never for one of Django's: a
-        # frame object held when its function returns is copied out, with its callers.
-        # Not a generator's or coroutine's frame either: resumed, it may have other
-        # callers. And a closed capture holds no frame.
         if self.active and self.resolver.is_user(frame) and not frame.f_code.co_flags & _RESUMABLE:
-            self.sited_frame, self.sited_line, self.sited = frame, frame.f_lineno, site
+            place = (id(frame.f_code), frame.f_lasti)
+            if place == self.last_place:
+                self.sited_frame, self.sited_instruction, self.sited = frame, place[1], site
+            self.last_place = place
         return site
 
     def fail(self, error: BaseException) -> None:
@@ -262,15 +272,36 @@ def install_recorder(connection: BaseDatabaseWrapper) -> None:
         _wrapped_connections.append(connection)
 
 
+class _ThreadConnections(threading.local):
+    """The connections of this thread that a scope may have to record: found by the
+    thread's first scope (``connections.all(initialized_only=True)``), then added to as
+    the thread opens more (``connection_created``). Asking Django's connection handler
+    at every scope costs more than the rest of opening one: each alias is two reads of
+    an ``asgiref`` ``Local``."""
+
+    known: list[BaseDatabaseWrapper] | None = None
+
+
+_thread_connections = _ThreadConnections()
+
+
 def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    known = _thread_connections.known
+    if (
+        known is not None
+        and asyncio.events._get_running_loop() is None
+        and not any(connection is seen for seen in known)
+    ):
+        known.append(connection)
     if _active_scopes:
         install_recorder(connection)
 
 
 @cache
 def _listen_for_new_connections() -> None:
-    """Connected once and left connected (it does nothing while no scope is active):
-    connecting a receiver costs more than a request's whole capture."""
+    """Connected once and left connected (outside a scope it only remembers the
+    connection for its thread): connecting a receiver costs more than a request's whole
+    capture."""
     connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
 
 
@@ -283,7 +314,18 @@ def _activate() -> None:
             _listen_for_new_connections()
     # Only the connections this thread already has: creating the others would initialise
     # aliases the host never used (and the code under test may check that it did not).
-    for connection in connections.all(initialized_only=True):
+    # The thread's first scope asks Django; a connection opened after that is added when
+    # it connects (connection_created), and the ORM's compiler hook checks each query's
+    # connection anyway (orm._execute_sql). In an event loop's thread connections belong
+    # to a context, not to the thread: Django is asked every time.
+    found: Sequence[BaseDatabaseWrapper] | None
+    if asyncio.events._get_running_loop() is not None:
+        found = connections.all(initialized_only=True)
+    else:
+        found = _thread_connections.known
+        if found is None:
+            found = _thread_connections.known = list(connections.all(initialized_only=True))
+    for connection in found:
         install_recorder(connection)
 
 

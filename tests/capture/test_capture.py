@@ -210,8 +210,40 @@ def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(resolv
         [c.teacher.last_name for c in classes]  # the N+1 line
     assert len(captured.queries) == 4
     assert {q.call_site.lineno for q in captured.queries} == {line_of("# the N+1 line")}
-    assert len(resolved) == 1  # the same frame at the same line: one walk
+    # The first two queries from that frame and instruction walk; the frame is kept
+    # from the second on, and the others reuse its site.
+    assert len(resolved) == 2
     assert captured.sited_frame is None  # a closed capture holds no frame
+
+
+def test_a_frame_that_queried_once_is_let_go_when_it_returns():
+    # Keeping it would keep its locals, and copy out every caller it returns to.
+    import weakref
+
+    class Local:
+        pass
+
+    ClassFactory.create_batch(2)
+    first, second = Class.objects.all()
+    seen = []
+
+    def loads_a_teacher(school_class: Class) -> None:
+        local = Local()
+        seen.append(weakref.ref(local))
+        school_class.teacher  # a lazy load: its query's call site is this frame
+
+    def counts_enrollments(school_class: Class) -> None:
+        local = Local()
+        seen.append(weakref.ref(local))
+        school_class.enrollments.count()
+
+    with capture_queries() as captured:
+        loads_a_teacher(first)
+        assert seen[0]() is None  # freed as the function returned, inside the scope
+        counts_enrollments(second)
+        assert seen[1]() is None
+        assert captured.sited_frame is None
+    assert len(captured.queries) == 2
 
 
 def test_a_generators_frame_is_sited_at_every_query(resolved):
