@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextvars import ContextVar
 from functools import partial
 from types import FrameType
 from typing import Any, cast
@@ -23,7 +22,7 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
-from perfkit.capture import Capture
+from perfkit.capture import Capture, current_capture
 from perfkit.capture.errors import log_error
 from perfkit.capture.streams import ObservedAsyncChunks, ObservedChunks
 from perfkit.capture.view_site import view_site
@@ -35,18 +34,24 @@ from perfkit.signals import finding_detected, mark_observed_by_middleware, send_
 FINDINGS_HEADER = "X-Perfkit-Findings"
 
 
-class _RequestScope:
-    __slots__ = ("capture", "options", "token", "view_raised")
+class _RequestCapture(Capture):
+    """A request's capture, with what the middleware acts on: the options it was opened
+    with, and whether the view raised (``process_exception()`` marks it)."""
 
-    def __init__(self, capture: Capture, options: DetectionOptions) -> None:
-        self.capture = capture
+    view_raised = False
+
+    def __init__(self, options: DetectionOptions, boundary: FrameType) -> None:
+        super().__init__(call_site_exclude=options.call_site_exclude, boundary=boundary)
         self.options = options
-        self.view_raised = False
-        self.token: Any = None
 
 
-# The request being observed in this context: process_exception() marks it.
-_current_scope: ContextVar[_RequestScope | None] = ContextVar("perfkit_request", default=None)
+def _request_capture() -> _RequestCapture | None:
+    """The capture of the request running in this context: the innermost middleware
+    capture (a debug-toolbar panel or ``perfkit.detect()`` may have opened one inside)."""
+    capture = current_capture()
+    while capture is not None and not isinstance(capture, _RequestCapture):
+        capture = capture.parent
+    return capture
 
 
 class PerfkitMiddleware:
@@ -74,7 +79,7 @@ class PerfkitMiddleware:
         except BaseException:
             self._close(scope)
             raise
-        if self._stream(request, response, scope):
+        if isinstance(response, StreamingHttpResponse) and self._stream(request, response, scope):
             return response
         self._close(scope)
         report = self._report(request, scope, signal=True)
@@ -89,7 +94,7 @@ class PerfkitMiddleware:
         except BaseException:
             self._close(scope)
             raise
-        if self._stream(request, response, scope):
+        if isinstance(response, StreamingHttpResponse) and self._stream(request, response, scope):
             return response
         self._close(scope)
         # EXPLAIN and the signal's receivers talk to the database: not from the event loop.
@@ -103,37 +108,33 @@ class PerfkitMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         """The view raised: ``ACTION = "raise"`` must not replace its exception."""
-        scope = _current_scope.get()
+        scope = _request_capture()
         if scope is not None:
             scope.view_raised = True
 
     # -- steps ----------------------------------------------------------------------------
-    def _open(self, request: HttpRequest, boundary: FrameType) -> _RequestScope | None:
+    def _open(self, request: HttpRequest, boundary: FrameType) -> _RequestCapture | None:
         try:
             if not perfkit_settings.ENABLED:
                 return None
-            options = DetectionOptions.from_settings()
-            capture = Capture(call_site_exclude=options.call_site_exclude, boundary=boundary)
-            capture.__enter__()
+            scope = _RequestCapture(DetectionOptions.from_settings(), boundary)
+            scope.__enter__()
         except Exception as error:
             log_error(error, "could not start capturing this request")
             return None
-        scope = _RequestScope(capture, options)
-        scope.token = _current_scope.set(scope)
         mark_observed_by_middleware(request)
         return scope
 
-    def _close(self, scope: _RequestScope) -> None:
-        _leave(scope)
+    def _close(self, scope: _RequestCapture) -> None:
         try:
-            scope.capture.close()
+            scope.close()
         except Exception as error:
             log_error(error, "closing the request's capture failed")
 
-    def _report(self, request: HttpRequest, scope: _RequestScope, signal: bool) -> Report | None:
+    def _report(self, request: HttpRequest, scope: _RequestCapture, signal: bool) -> Report | None:
         try:
             return build_report(
-                scope.capture,
+                scope,
                 scope.options,
                 fallback_site=view_site(request),
                 sender=type(self),
@@ -154,7 +155,7 @@ class PerfkitMiddleware:
         self,
         request: HttpRequest,
         response: HttpResponseBase,
-        scope: _RequestScope,
+        scope: _RequestCapture,
         report: Report | None,
     ) -> HttpResponseBase:
         if report is None:
@@ -176,28 +177,25 @@ class PerfkitMiddleware:
 
     # -- streaming responses ---------------------------------------------------------------
     def _stream(
-        self, request: HttpRequest, response: HttpResponseBase, scope: _RequestScope
+        self, request: HttpRequest, response: StreamingHttpResponse, scope: _RequestCapture
     ) -> bool:
         """Keep observing a streaming body until it ends; False when it is not one.
 
         A ``FileResponse`` reading a file runs no queries while it streams: it is
         handled as any response (and keeps the server's file wrapper).
         """
-        if not isinstance(response, StreamingHttpResponse):
-            return False
         if getattr(response, "file_to_stream", None) is not None:
             return False
         try:
-            _leave(scope)
-            scope.capture.suspend()
+            scope.suspend()
             finish = partial(self._finish_stream, request, scope)
             if response.is_async:
                 response.streaming_content = ObservedAsyncChunks(
-                    cast(AsyncIterator[bytes], response.streaming_content), scope.capture, finish
+                    cast(AsyncIterator[bytes], response.streaming_content), scope, finish
                 )
             else:
                 response.streaming_content = ObservedChunks(
-                    cast(Iterator[bytes], response.streaming_content), scope.capture, finish
+                    cast(Iterator[bytes], response.streaming_content), scope, finish
                 )
         except Exception as error:
             log_error(error, "could not observe the streamed response")
@@ -205,13 +203,10 @@ class PerfkitMiddleware:
             return False
         return True
 
-    def _finish_stream(self, request: HttpRequest, scope: _RequestScope) -> None:
+    def _finish_stream(self, request: HttpRequest, scope: _RequestCapture) -> None:
         """The stream ended: detect and act. Headers went out with the first chunk, and
         the response is the client's already, so ``"raise"`` logs instead."""
-        try:
-            scope.capture.close()
-        except Exception as error:
-            log_error(error, "closing the request's capture failed")
+        self._close(scope)
         report = self._report(request, scope, signal=True)
         if report is None:
             return
@@ -220,16 +215,6 @@ class PerfkitMiddleware:
             act(report, "log" if action == "raise" else action, scope.options)
         except Exception as error:
             log_error(error, "acting on findings failed")
-
-
-def _leave(scope: _RequestScope) -> None:
-    """This context is done with the request (once; a token cannot be reset twice)."""
-    token, scope.token = scope.token, None
-    if token is not None:
-        try:
-            _current_scope.reset(token)
-        except ValueError:  # left in another context than the one it was entered in
-            _current_scope.set(None)
 
 
 def add_server_timing(response: HttpResponseBase, report: Report) -> None:

@@ -48,6 +48,9 @@ _RESUMABLE = (
 )
 
 
+_NO_EXCLUDES = resolver_for(())
+
+
 class Capture:
     """The queries (and eager loads) run in one scope.
 
@@ -58,6 +61,24 @@ class Capture:
     holds exceptions raised inside perfkit's own bookkeeping (they never reach the code
     being observed; each distinct one is logged once per process when the scope ends).
     """
+
+    # Where a scope starts (class attributes: a request opens a scope, and each value
+    # set in __init__ costs it; an instance sets its own when it changes one).
+    parent: Capture | None = None
+    task: Any = None
+    fallback_site: CallSite | None = None
+    resolver: CallSiteResolver = _NO_EXCLUDES
+    slowest_ms = 0.0  # the longest of ``queries``: detection asks it first
+    pending_rows = 0
+    marks_now = False  # a relation was loaded: rows are marked as they come
+    # Where the last query from a project frame came from, (id(code), instruction); from
+    # its second query, the frame itself, with its site (see site_of).
+    last_place: tuple[int, int] = (0, -1)
+    sited_frame: FrameType | None = None
+    sited_instruction = -1
+    sited: CallSite = UNKNOWN_SITE
+    active = False
+    _token: Any = None
 
     def __init__(
         self,
@@ -70,38 +91,28 @@ class Capture:
         self.queries: list[CapturedQuery] = []
         self.eager_loads: list[EagerLoad] = []
         self.errors: list[BaseException] = []
-        self.parent: Capture | None = None
-        self.task: Any = None
-        self.fallback_site: CallSite | None = None
-        self.resolver: CallSiteResolver = resolver_for(())
         # Rows waiting to be marked with their batch (perfkit.capture.row_batches).
         self.pending: list[Any] = []
-        self.pending_rows = 0
-        self.marks_now = False  # a relation was loaded: rows are marked as they come
         self.pending_steps: dict[Any, Any] = {}
         # descriptor -> the model whose reads through it have nothing left to note.
         self.reads_noted: dict[Any, type] = {}
-        # Where the last query from a project frame came from, (id(code), instruction);
-        # from its second query, the frame itself, with its site (see site_of).
-        self.last_place: tuple[int, int] = (0, -1)
-        self.sited_frame: FrameType | None = None
-        self.sited_instruction = -1
-        self.sited: CallSite = UNKNOWN_SITE
-        self.active = False
-        self._token: Any = None
 
     # -- the scope --------------------------------------------------------------------
     def __enter__(self) -> Capture:
         if self.active:
             raise RuntimeError("a Capture cannot be entered twice")
-        if self.call_site_exclude is None:
+        exclude = self.call_site_exclude
+        if exclude is None:
             from perfkit.conf import perfkit_settings
 
-            self.call_site_exclude = perfkit_settings.CALL_SITE_EXCLUDE
-        self.resolver = resolver_for(tuple(self.call_site_exclude))
+            exclude = self.call_site_exclude = perfkit_settings.CALL_SITE_EXCLUDE
+        if exclude:
+            self.resolver = resolver_for(tuple(exclude))
         self.parent = active_capture.get()
-        self.task = current_task()
-        _activate()
+        in_event_loop = asyncio.events._get_running_loop() is not None
+        if in_event_loop:
+            self.task = current_task()
+        _activate(in_event_loop)
         self.active = True
         self._token = active_capture.set(self)
         return self
@@ -157,8 +168,11 @@ class Capture:
     # -- recording (called from the hooks) ---------------------------------------------
     def record(self, query: CapturedQuery) -> None:
         capture: Capture | None = self
+        duration = query.duration_ms
         while capture is not None:
             capture.queries.append(query)
+            if duration > capture.slowest_ms:
+                capture.slowest_ms = duration
             capture = capture.parent
 
     def add_eager_load(self, load: EagerLoad) -> None:
@@ -305,7 +319,7 @@ def _listen_for_new_connections() -> None:
     connection_created.connect(_on_connection_created, dispatch_uid="perfkit-capture")
 
 
-def _activate() -> None:
+def _activate(in_event_loop: bool) -> None:
     global _active_scopes
     with _lock:
         _active_scopes += 1
@@ -319,7 +333,7 @@ def _activate() -> None:
     # connection anyway (orm._execute_sql). In an event loop's thread connections belong
     # to a context, not to the thread: Django is asked every time.
     found: Sequence[BaseDatabaseWrapper] | None
-    if asyncio.events._get_running_loop() is not None:
+    if in_event_loop:
         found = connections.all(initialized_only=True)
     else:
         found = _thread_connections.known

@@ -60,7 +60,7 @@ def find_problems(
     repeated = count >= options.repeated_query_threshold
     writes = count >= options.repeated_write_threshold
     unused = options.detect_unused_eager_loads and any(not load.used for load in loads)
-    slow = any(query.duration_ms >= options.slow_query_ms for query in queries)
+    slow = count > 0 and capture.slowest_ms >= options.slow_query_ms
     budgets = options.query_budget is not None or options.db_time_budget_ms is not None
     if not (n_plus_one or repeated or writes or unused or slow or budgets):
         return []

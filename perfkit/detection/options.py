@@ -39,8 +39,8 @@ class DetectionOptions:
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> DetectionOptions:
-        configured = perfkit_settings.derived(f"{cls.__qualname__}", cls._configured)
-        return configured.with_overrides(**overrides)
+        configured = perfkit_settings.derived(cls.__qualname__, cls._configured)
+        return configured.with_overrides(**overrides) if overrides else configured
 
     @classmethod
     def _configured(cls) -> DetectionOptions:
