@@ -97,8 +97,8 @@ def selected_plan(
         child_batch = Batch(batch, child_path, batch.joinable)
         child_batch.rows = 1
         step = SelectedStep(model, name, load, child_batch)
-        related = getattr(_field_or_none(model, name), "related_model", None)
-        if nested and related is not None:
+        related = _related_model(model, name) if nested else None
+        if related is not None:
             step.steps = selected_plan(
                 capture,
                 related,
@@ -116,11 +116,23 @@ def selected_plan(
     return steps
 
 
-def _field_or_none(model: Any, name: str) -> Any:
+_related_models: dict[tuple[type, str], Any] = {}
+
+
+def _related_model(model: Any, name: str) -> Any:
+    """The model a ``select_related`` step of ``model`` reaches (None when unknown),
+    looked up once per (model, name): models and their fields do not change."""
+    key = (model, name)
     try:
-        return model._meta.get_field(name)
+        return _related_models[key]
+    except KeyError:
+        pass
+    try:
+        related = getattr(model._meta.get_field(name), "related_model", None)
     except Exception:  # FieldDoesNotExist, or a reverse relation by another name
-        return None
+        related = None
+    _related_models[key] = related
+    return related
 
 
 # -- marking ------------------------------------------------------------------------------
