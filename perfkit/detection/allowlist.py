@@ -74,6 +74,8 @@ def split(
     findings: Iterable[Finding], allowlist: tuple[Any, ...]
 ) -> tuple[list[Finding], list[Finding], list[Any]]:
     """(kept, ignored, entries that matched nothing here); remembers the matched entries."""
+    if not allowlist:  # the usual case: nothing can match, nothing to remember
+        return list(findings), [], []
     kept: list[Finding] = []
     ignored: list[Finding] = []
     used: set[int] = set()
