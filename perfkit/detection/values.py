@@ -41,4 +41,6 @@ def _without_values(finding: Finding) -> Finding:
     sql = without_literals(finding.sql) if finding.sql else finding.sql
     if sql == finding.sql and finding.params is None:
         return finding  # the ORM's SQL holds placeholders, not values: nothing to strip
-    return replace(finding, sql=sql, params=None)
+    # What replace() builds, without its walk over fields() (every field of a Finding is
+    # an __init__ argument): a third cheaper, and most N+1 SQL gets here ("LIMIT 21").
+    return Finding(**{**vars(finding), "sql": sql, "params": None})
