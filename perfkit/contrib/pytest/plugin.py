@@ -149,11 +149,11 @@ class MarkerOptions:
 
     @classmethod
     def of(cls, item: pytest.Item) -> MarkerOptions:
-        from perfkit.detection import DetectionOptions
-
         marks = list(item.iter_markers("perfkit"))
         if not marks:
             return _NO_MARKER
+        from perfkit.detection import DetectionOptions
+
         merged: dict[str, Any] = {}
         for mark in reversed(marks):
             if mark.args:
