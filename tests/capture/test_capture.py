@@ -230,7 +230,7 @@ def test_a_frame_that_queried_once_is_let_go_when_it_returns():
     def loads_a_teacher(school_class: Class) -> None:
         local = Local()
         seen.append(weakref.ref(local))
-        school_class.teacher  # a lazy load: its query's call site is this frame
+        assert school_class.teacher  # a lazy load: its query's call site is this frame
 
     def counts_enrollments(school_class: Class) -> None:
         local = Local()
