@@ -71,11 +71,11 @@ class Capture:
     slowest_ms = 0.0  # the longest of ``queries``: detection asks it first
     pending_rows = 0
     marks_now = False  # a relation was loaded: rows are marked as they come
-    # Where the last query from a project frame came from, (id(code), instruction); from
-    # its second query, the frame itself, with its site (see site_of).
+    # Where the last query from a project frame came from, (id(code), line); from its
+    # second query, the frame itself, with its site (see site_of).
     last_place: tuple[int, int] = (0, -1)
     sited_frame: FrameType | None = None
-    sited_instruction = -1
+    sited_line = -1
     sited: CallSite = UNKNOWN_SITE
     active = False
     _token: Any = None
@@ -192,8 +192,8 @@ class Capture:
     def site_of(self, frame: FrameType) -> CallSite:
         """The call site of a stack whose innermost frame is ``frame``.
 
-        The queries of a loop (an N+1) start from one frame at one instruction: from the
-        second such query on, that frame is kept with its site, and the next queries
+        The queries of a loop (an N+1) start from one frame at one line: from the second
+        such query on, that frame is kept with its site, and the next queries
         from it skip the walk. Not from the first: a frame object held when its function
         returns is copied out, and so, one by one, is every caller it returns to (a
         whole request's stack for a view's frame), which costs a request that queries
@@ -201,13 +201,13 @@ class Capture:
         a Django frame copies its callers at every query), never a generator's or a
         coroutine's (resumed, it may have other callers), and never by a closed capture.
         """
-        if frame is self.sited_frame and frame.f_lasti == self.sited_instruction:
+        if frame is self.sited_frame and frame.f_lineno == self.sited_line:
             return self.sited
         site = self.resolver.resolve(frame, self.task, self.boundary)
         if self.active and self.resolver.is_user(frame) and not frame.f_code.co_flags & _RESUMABLE:
-            place = (id(frame.f_code), frame.f_lasti)
+            place = (id(frame.f_code), frame.f_lineno)
             if place == self.last_place:
-                self.sited_frame, self.sited_instruction, self.sited = frame, place[1], site
+                self.sited_frame, self.sited_line, self.sited = frame, place[1], site
             self.last_place = place
         return site
 

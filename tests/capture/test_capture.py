@@ -210,10 +210,23 @@ def test_an_n_plus_one_loops_call_site_is_found_once_and_the_frame_let_go(resolv
         [c.teacher.last_name for c in classes]  # the N+1 line
     assert len(captured.queries) == 4
     assert {q.call_site.lineno for q in captured.queries} == {line_of("# the N+1 line")}
-    # The first two queries from that frame and instruction walk; the frame is kept
+    # The first two queries from that frame and line walk; the frame is kept
     # from the second on, and the others reuse its site.
     assert len(resolved) == 2
     assert captured.sited_frame is None  # a closed capture holds no frame
+
+
+def test_two_relations_read_on_one_line_of_a_loop_share_its_walks(resolved):
+    from testproject.school.models import ClassSession
+    from tests.factories import ClassSessionFactory
+
+    ClassSessionFactory.create_batch(4)
+    sessions = list(ClassSession.objects.all())
+    with capture_queries() as captured:
+        [(s.school_class.name, s.teacher.last_name) for s in sessions]  # one line, two loads
+    assert len(captured.queries) == 8
+    assert {q.call_site.lineno for q in captured.queries} == {line_of("# one line, two loads")}
+    assert len(resolved) == 2
 
 
 def test_a_frame_that_queried_once_is_let_go_when_it_returns():
