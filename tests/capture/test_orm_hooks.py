@@ -183,6 +183,46 @@ def test_a_tool_under_perfkits_descriptor_hook_sees_every_cached_read(monkeypatc
         orm.uninstall()
 
 
+ORIGINAL_DEFERRED_GET = query_utils.DeferredAttribute.__dict__["__get__"]
+
+
+def test_a_foreign_key_id_reads_as_django_reads_it_and_a_deferred_one_still_loads():
+    # A foreign key's *_id is a data descriptor: its __get__ runs on every read, so the
+    # hook returns the loaded value itself; a deferred field still loads, and is seen.
+    ClassFactory.create_batch(2)
+    expected = [(c.pk, c.teacher_id, c.room) for c in Class.objects.order_by("pk")]
+
+    with capture_queries() as captured:
+        got = [(c.pk, c.teacher_id, c.room) for c in Class.objects.order_by("pk")]
+        deferred = list(Class.objects.only("pk", "teacher").order_by("pk"))
+        late = [(c.pk, c.teacher_id, c.room) for c in deferred]
+
+    assert got == late == expected
+    loads = [(q.relation.kind, q.relation.attribute) for q in captured.queries if q.relation]
+    assert loads == [("deferred", "room")] * 2
+    assert captured.errors == []
+
+
+def test_a_tool_under_perfkits_deferred_hook_sees_every_loaded_read(monkeypatch):
+    ClassFactory.create_batch(2)
+    orm.uninstall()  # so that the next scope wraps the other tool's wrapper
+    reads = []
+
+    def other_tool(self, instance, cls=None):
+        if instance is not None:
+            reads.append(self.field.attname)
+        return ORIGINAL_DEFERRED_GET(self, instance, cls)
+
+    monkeypatch.setattr(query_utils.DeferredAttribute, "__get__", other_tool)
+    try:
+        with capture_queries():
+            ids = [c.teacher_id for c in Class.objects.order_by("pk")]
+        assert reads == ["teacher_id"] * 2
+        assert ids == [c.teacher_id for c in Class.objects.order_by("pk")]
+    finally:
+        orm.uninstall()
+
+
 def test_a_cached_read_returns_what_djangos_descriptor_returns():
     ClassFactory.create_batch(2)
     expected = [(c.pk, c.teacher) for c in Class.objects.select_related("teacher")]
