@@ -4,6 +4,7 @@ hook is installed, degraded and restored on its own, and never over someone else
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -159,28 +160,38 @@ def test_a_related_managers_copy_runs_with_its_own_database():
     ] * 2
 
 
-def test_a_tool_under_perfkits_descriptor_hook_sees_every_cached_read(monkeypatch):
-    # A cached object is returned without the original only when the original is
-    # Django's own: another tool's wrapper there (nplusone's) must see each read.
-    ClassFactory.create_batch(3)
+@contextmanager
+def under_another_tool(monkeypatch, owner, original, note):
+    """Another tool's ``__get__`` on ``owner`` (calling ``original``), under perfkit's
+    next hook: yields what it noted, ``note(descriptor, instance)`` per read."""
     orm.uninstall()  # so that the next scope wraps the other tool's wrapper
     reads = []
 
     def other_tool(self, instance, cls=None):
         if instance is not None:
-            reads.append(instance)
-        return ORIGINAL_FORWARD_GET(self, instance, cls)
+            reads.append(note(self, instance))
+        return original(self, instance, cls)
 
-    monkeypatch.setattr(ForwardManyToOneDescriptor, "__get__", other_tool)
+    monkeypatch.setattr(owner, "__get__", other_tool)
     try:
+        yield reads
+    finally:
+        orm.uninstall()
+
+
+def test_a_tool_under_perfkits_descriptor_hook_sees_every_cached_read(monkeypatch):
+    # A cached object is returned without the original only when the original is
+    # Django's own: another tool's wrapper there (nplusone's) must see each read.
+    ClassFactory.create_batch(3)
+    with under_another_tool(
+        monkeypatch, ForwardManyToOneDescriptor, ORIGINAL_FORWARD_GET, lambda _, row: row
+    ) as reads:
         with capture_queries() as captured:
             classes = list(Class.objects.select_related("teacher"))
             teachers = [c.teacher for c in classes for _ in range(2)]
         assert len(reads) == 6
         assert teachers == [c.teacher for c in classes for _ in range(2)]
         assert [load.used for load in captured.eager_loads] == [True]
-    finally:
-        orm.uninstall()
 
 
 ORIGINAL_DEFERRED_GET = query_utils.DeferredAttribute.__dict__["__get__"]
@@ -205,22 +216,16 @@ def test_a_foreign_key_id_reads_as_django_reads_it_and_a_deferred_one_still_load
 
 def test_a_tool_under_perfkits_deferred_hook_sees_every_loaded_read(monkeypatch):
     ClassFactory.create_batch(2)
-    orm.uninstall()  # so that the next scope wraps the other tool's wrapper
-    reads = []
-
-    def other_tool(self, instance, cls=None):
-        if instance is not None:
-            reads.append(self.field.attname)
-        return ORIGINAL_DEFERRED_GET(self, instance, cls)
-
-    monkeypatch.setattr(query_utils.DeferredAttribute, "__get__", other_tool)
-    try:
+    with under_another_tool(
+        monkeypatch,
+        query_utils.DeferredAttribute,
+        ORIGINAL_DEFERRED_GET,
+        lambda descriptor, _: descriptor.field.attname,
+    ) as reads:
         with capture_queries():
             ids = [c.teacher_id for c in Class.objects.order_by("pk")]
         assert reads == ["teacher_id"] * 2
         assert ids == [c.teacher_id for c in Class.objects.order_by("pk")]
-    finally:
-        orm.uninstall()
 
 
 def test_a_cached_read_returns_what_djangos_descriptor_returns():
